@@ -3,6 +3,7 @@
 // callbacks, so it runs on libuv's thread pool and never blocks the event loop; errors are the
 // Node fs errors themselves (code 'ENOSPC', 'EIO', 'ENOENT' …).
 import fs from 'node:fs';
+import os from 'node:os';
 import { crc32cUnchecked } from './crc32c.js';
 import type { LogEngine, OpenSegmentOptions, SegmentFile } from './types.js';
 import { OFFSET_INDEX_ENTRY_BYTES, TIME_INDEX_ENTRY_BYTES } from './types.js';
@@ -20,6 +21,7 @@ const FILE_MODE = 0o644;
 /** How many times a writev may write nothing before we give up (a regular file never should). */
 const ZERO_WRITES_MAX = 8;
 const U32_MAX = 0xffffffff;
+const EBADF = os.constants.errno.EBADF;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 
@@ -176,7 +178,9 @@ function syncWaiters(): SyncWaiters {
 class TsSegmentFile implements SegmentFile {
   readonly path: string;
   #fd: number;
+  /** Set by the first close(); from then on every other call rejects with EBADF. */
   #closePromise: Promise<void> | undefined;
+  #closed = false;
   /** Operations started and not yet settled (a queued sync counts from when it is promised). */
   #inFlight = 0;
   #idle: (() => void) | undefined;
@@ -211,7 +215,7 @@ class TsSegmentFile implements SegmentFile {
     let total = 0;
     for (const b of buffers) total += b.length;
     checkPosition(position + total, 'end of write');
-    return this.#track('writev', async () => {
+    return this.#track('write', async () => {
       let rest = buffers.filter((b) => b.length > 0);
       let written = 0;
       let zeroWrites = 0;
@@ -226,27 +230,30 @@ class TsSegmentFile implements SegmentFile {
   }
 
   sync(): Promise<void> {
-    if (this.#closePromise) return Promise.reject(this.#closedError('sync'));
-    if (this.#syncRunning === undefined) return this.#track('sync', () => this.#startSync());
+    if (this.#closePromise) return Promise.reject(this.#closedError('fdatasync'));
+    if (this.#syncRunning === undefined) return this.#track('fdatasync', () => this.#startSync());
     if (this.#syncNext === undefined) {
       const next = syncWaiters();
       this.#syncNext = next;
       // Counted as in flight from now, so close() waits for the sync it was promised.
-      void this.#track('sync', () => next.promise).catch(() => undefined);
+      void this.#track('fdatasync', () => next.promise).catch(() => undefined);
     }
     return this.#syncNext.promise;
   }
 
   /** Runs one fdatasync; when it ends, starts the one the callers queued meanwhile, if any. */
   #startSync(): Promise<void> {
-    const running = fsFdatasync(this.#fd).finally(() => {
-      this.#syncCount++;
-      this.#syncRunning = undefined;
-      const next = this.#syncNext;
-      if (next === undefined) return;
-      this.#syncNext = undefined;
-      this.#startSync().then(next.resolve, next.reject);
-    });
+    const running = fsFdatasync(this.#fd)
+      .then(() => {
+        this.#syncCount++; // only the fdatasyncs that succeeded, as the native engine counts
+      })
+      .finally(() => {
+        this.#syncRunning = undefined;
+        const next = this.#syncNext;
+        if (next === undefined) return;
+        this.#syncNext = undefined;
+        this.#startSync().then(next.resolve, next.reject);
+      });
     this.#syncRunning = running;
     return running;
   }
@@ -259,16 +266,21 @@ class TsSegmentFile implements SegmentFile {
 
   async truncate(size: number): Promise<void> {
     checkPosition(size, 'size');
-    return this.#track('truncate', () => fsFtruncate(this.#fd, size));
+    return this.#track('ftruncate', () => fsFtruncate(this.#fd, size));
   }
 
   async size(): Promise<number> {
-    return this.#track('size', () => fsFstatSize(this.#fd));
+    return this.#track('fstat', () => fsFstatSize(this.#fd));
   }
 
+  /** Closing again is harmless, as for a FileHandle: it joins the close under way, or resolves. */
   close(): Promise<void> {
-    if (this.#closePromise) return Promise.reject(this.#closedError('close'));
-    this.#closePromise = this.#drain().then(() => fsClose(this.#fd));
+    if (this.#closed) return Promise.resolve();
+    this.#closePromise ??= this.#drain()
+      .then(() => fsClose(this.#fd))
+      .finally(() => {
+        this.#closed = true;
+      });
     return this.#closePromise;
   }
 
@@ -298,9 +310,13 @@ class TsSegmentFile implements SegmentFile {
     });
   }
 
-  #closedError(what: string): Error {
-    const err: NodeJS.ErrnoException = new Error(`segment file ${this.path} is closed (${what} after close)`);
-    err.code = 'ERR_SEGMENT_FILE_CLOSED';
+  /** Shaped like the fs error a closed descriptor would give, and worded as the native engine does. */
+  #closedError(syscall: string): Error {
+    const err: NodeJS.ErrnoException = new Error(`EBADF: segment file is closed, ${syscall} '${this.path}'`);
+    err.errno = -EBADF;
+    err.code = 'EBADF';
+    err.syscall = syscall;
+    err.path = this.path;
     return err;
   }
 }

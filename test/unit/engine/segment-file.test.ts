@@ -216,12 +216,22 @@ describe.each(testEngines)('SegmentFile: $name engine', ({ engine }) => {
       ['sync', () => f.sync()],
       ['truncate', () => f.truncate(0)],
       ['size', () => f.size()],
-      ['close', () => f.close()],
     ];
     for (const [what, call] of calls) {
       const err = await rejection(call());
+      expect(err.code, what).toBe('EBADF');
       expect(err.message, what).toMatch(/closed/i);
+      expect(err.message, what).toContain(f.path);
     }
+    // Closing again is harmless, as for a FileHandle.
+    await expect(f.close()).resolves.toBeUndefined();
+  });
+
+  it('lets several close() calls share one close', async () => {
+    const f = await engine.openSegmentFile(freshPath(), { create: true });
+    const write = f.writev([pattern(1 << 20, 8)], 0);
+    await Promise.all([f.close(), f.close(), write]);
+    expect((await rejection(f.size())).code).toBe('EBADF');
   });
 
   it('rejects calls made while close is waiting', async () => {
@@ -229,7 +239,7 @@ describe.each(testEngines)('SegmentFile: $name engine', ({ engine }) => {
     const write = f.writev([pattern(1 << 20, 6)], 0);
     const closed = f.close();
     const err = await rejection(f.writev([Buffer.from('late')], 0));
-    expect(err.message).toMatch(/closed/i);
+    expect(err.code).toBe('EBADF');
     await write;
     await closed;
     expect((await fs.stat(f.path)).size).toBe(1 << 20);
