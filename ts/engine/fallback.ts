@@ -197,6 +197,7 @@ class TsSegmentFile implements SegmentFile {
 
   static async open(path: string, options: OpenSegmentOptions): Promise<TsSegmentFile> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
+    if (path.includes('\0')) throw new TypeError('path must not contain NUL bytes');
     if (typeof options !== 'object' || options === null || typeof options.create !== 'boolean') {
       throw new TypeError('options.create must be a boolean');
     }

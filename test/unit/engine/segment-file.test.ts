@@ -5,8 +5,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SegmentFile } from '../../../ts/engine/types.js';
-import { testEngines } from '../../helpers/engines.js';
+import type { LogEngine, SegmentFile } from '../../../ts/engine/types.js';
+import { referenceEngine, testEngines } from '../../helpers/engines.js';
 
 function pattern(length: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(length);
@@ -268,6 +268,19 @@ describe.each(testEngines)('SegmentFile: $name engine', ({ engine }) => {
     expect(await fs.readFile(f.path, 'utf8')).toBe('keep');
   });
 
+  it('rejects bad open arguments', async () => {
+    const bad: [string, () => Promise<unknown>][] = [
+      ['an empty path', () => engine.openSegmentFile('', { create: true })],
+      ['a NUL byte in the path', () => engine.openSegmentFile(path.join(dir, 'a\0b.log'), { create: true })],
+      ['no options', () => engine.openSegmentFile(freshPath(), undefined as unknown as { create: boolean })],
+      ['a non-boolean create', () => engine.openSegmentFile(freshPath(), { create: 1 as unknown as boolean })],
+    ];
+    for (const [what, call] of bad) {
+      const err = await rejection((async () => call())());
+      expect(err, what).toBeInstanceOf(TypeError);
+    }
+  });
+
   it('writes from many concurrent writev calls at disjoint positions', async () => {
     const f = await open();
     const chunk = 4096;
@@ -355,5 +368,74 @@ describe.each(testEngines)('SegmentFile: $name engine', ({ engine }) => {
         expect(back.subarray(slot * chunk, (slot + 1) * chunk).equals(pattern(chunk, slot)), `slot ${slot}`).toBe(true);
       }
     });
+  });
+});
+
+/** One script of segment file operations; every engine must give the same results and bytes. */
+async function runScript(engine: LogEngine, file: string): Promise<unknown[]> {
+  const results: unknown[] = [];
+  const note = async (what: string, op: () => Promise<unknown>): Promise<void> => {
+    try {
+      results.push([what, await op()]);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      results.push([what, 'rejected', e.constructor.name, e.code ?? null, e.message.replace(file, '<file>')]);
+    }
+  };
+  await note('open missing', () => engine.openSegmentFile(file, { create: false }).then(() => 'opened'));
+  const f = await engine.openSegmentFile(file, { create: true });
+  await note('writev', () => f.writev([pattern(1000, 1), pattern(3, 2), new Uint8Array(0), pattern(5000, 3)], 7));
+  await note('writev far', () => f.writev([pattern(10, 4)], 100_000));
+  await note('size', () => f.size());
+  await note('truncate', () => f.truncate(50_000));
+  await note('read', async () => {
+    const t = Buffer.alloc(70_000, 0xcc);
+    const n = await f.read(t, 3, 69_990, 0);
+    return [n, t.toString('base64')];
+  });
+  await note('read past end', () => f.read(Buffer.alloc(10), 0, 10, 60_000));
+  await note('sync', () => f.sync().then(() => f.syncCount));
+  await note('bad position', () => f.writev([pattern(1, 1)], -3));
+  await note('bad read', () => f.read(Buffer.alloc(1), 0, 2, 0));
+  await note('close', () => f.close());
+  await note('size after close', () => f.size());
+  await note('close again', () => f.close());
+  results.push(['bytes', (await fs.readFile(file)).toString('base64')]);
+  return results;
+}
+
+describe('SegmentFile parity across engines', () => {
+  it('gives the same results, errors and bytes for the same script on every engine', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'godel-segment-parity-'));
+    try {
+      const expected = await runScript(referenceEngine, path.join(dir, 'reference.log'));
+      for (const { name, engine } of testEngines) {
+        expect(await runScript(engine, path.join(dir, `${name}.log`)), name).toEqual(expected);
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads through each engine what the other wrote', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'godel-segment-cross-'));
+    try {
+      for (const writer of testEngines) {
+        for (const reader of testEngines) {
+          const file = path.join(dir, `${writer.name}-${reader.name}.log`);
+          const w = await writer.engine.openSegmentFile(file, { create: true });
+          await w.writev([pattern(12_345, 9), pattern(777, 10)], 0);
+          await w.sync();
+          await w.close();
+          const r = await reader.engine.openSegmentFile(file, { create: true });
+          const back = Buffer.alloc(13_122);
+          expect(await r.read(back, 0, back.length, 0)).toBe(back.length);
+          await r.close();
+          expect(back.equals(Buffer.concat([pattern(12_345, 9), pattern(777, 10)])), `${writer.name} -> ${reader.name}`).toBe(true);
+        }
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
