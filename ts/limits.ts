@@ -1,0 +1,42 @@
+// Every limit Gödel enforces, in one place (TigerBeetle style: a limit on everything). Defaults
+// that users can change through Kafka config keys are named after those keys; the rest are hard
+// bounds that protect the process from bad input and unbounded queues.
+
+/** Largest request frame the broker reads (`socket.request.max.bytes`, Kafka's default). */
+export const SOCKET_REQUEST_MAX_BYTES_DEFAULT = 100 * 1024 * 1024;
+/** Largest record batch a topic accepts (`message.max.bytes` / `max.message.bytes`). */
+export const MESSAGE_MAX_BYTES_DEFAULT = 1024 * 1024 + 12;
+/** Hard ceiling for any single batch, whatever the config says (offset index positions are u32). */
+export const BATCH_BYTES_MAX = 64 * 1024 * 1024;
+
+/** Segment size (`segment.bytes`): Kafka's default and bounds. */
+export const SEGMENT_BYTES_DEFAULT = 1024 * 1024 * 1024;
+export const SEGMENT_BYTES_MIN = 14;
+/** Positions in an offset index entry are u32, so a segment can never pass 2 GiB. */
+export const SEGMENT_BYTES_MAX = 0x7fffffff;
+/** Index file size (`segment.index.bytes`); a full index rolls the segment. */
+export const SEGMENT_INDEX_BYTES_DEFAULT = 10 * 1024 * 1024;
+export const SEGMENT_INDEX_BYTES_MIN = 4;
+/** Bytes of log between two index entries (`index.interval.bytes`). */
+export const INDEX_INTERVAL_BYTES_DEFAULT = 4096;
+
+/** Appends queued on one partition before new ones are refused (backpressure, not unbounded memory). */
+export const PARTITION_APPENDS_QUEUED_MAX = 10_000;
+/** Bytes of appends queued on one partition before new ones are refused. */
+export const PARTITION_APPEND_BYTES_QUEUED_MAX = 256 * 1024 * 1024;
+/** Buffers handed to one writev (the kernel's IOV_MAX is 1024; the engines loop past it anyway). */
+export const WRITEV_BUFFERS_MAX = 1024;
+
+/** Largest read served by one PartitionLog.read call. */
+export const READ_BYTES_MAX = 64 * 1024 * 1024;
+
+/** Protocol decoding: no array, string or bytes field may claim more than this many elements. */
+export const PROTOCOL_ARRAY_LENGTH_MAX = 1_000_000;
+
+// ---- Protocol codec (ts/protocol) -----------------------------------------------------------------
+// PROTOCOL_ARRAY_LENGTH_MAX above bounds array counts; strings are bounded by the protocol (32767
+// bytes) and bytes/records fields by the bytes remaining in the frame, itself bounded by
+// SOCKET_REQUEST_MAX_BYTES_DEFAULT.
+
+/** A reused protocol Writer keeps at most this much buffer between messages; a bigger one is dropped on reset. */
+export const PROTOCOL_WRITER_RETAINED_BYTES_MAX = 1024 * 1024;

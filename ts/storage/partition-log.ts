@@ -1,0 +1,678 @@
+// One partition's log (Kafka's UnifiedLog for a single replica): an ordered list of segments, the
+// last one active. Appends are validated at once, then queued; one drain loop assigns offsets in
+// order, stamps them into the batches and writes whole groups of appends with a single writev.
+// In durable mode (flush.messages=1) an append is acknowledged only after an fdatasync, and
+// appends arriving while one is in flight share the next (group commit).
+import fs from 'node:fs/promises';
+import type { Clock } from '../clock.js';
+import type { LogEngine } from '../engine/types.js';
+import { GodelError, type GodelErrorCode } from '../errors.js';
+import {
+  PARTITION_APPEND_BYTES_QUEUED_MAX,
+  PARTITION_APPENDS_QUEUED_MAX,
+  READ_BYTES_MAX,
+  WRITEV_BUFFERS_MAX,
+} from '../limits.js';
+import type { Logger } from '../log.js';
+import { deletesOldSegments, type LogConfig } from './log-config.js';
+import type { TopicPartition } from './log-file-utils.js';
+import { LogSegment } from './log-segment.js';
+import { fsyncDir } from './fs-utils.js';
+import { Mutex } from './mutex.js';
+import {
+  baseOffsetOf,
+  baseTimestampOf,
+  batchSize,
+  CompressionCodec,
+  lastOffsetOf,
+  compressionCodecOf,
+  lastOffsetDeltaOf,
+  maxTimestampOf,
+  setLogAppendTime,
+  stampBatch,
+  TIMESTAMP_TYPE_MASK,
+  attributesOf,
+  validateProducedBatch,
+  type BatchError,
+} from './record-batch.js';
+import { forEachRecord, newRecordView } from './records.js';
+import { planRetention, type RetentionReason } from './retention.js';
+
+/** Bytes one writev may carry: large enough to amortise the syscall, small enough to bound latency. */
+const WRITE_GROUP_BYTES_MAX = 8 * 1024 * 1024;
+/** Bytes read at a time while looking for a timestamp inside a segment. */
+const TIMESTAMP_SCAN_BYTES = 1024 * 1024;
+
+export interface AppendInfo {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The broker time stamped into the batches under LogAppendTime, else -1. */
+  logAppendTimeMs: number;
+  logStartOffset: bigint;
+  recordCount: number;
+}
+
+export interface AppendOptions {
+  /** The partition leader epoch stamped into each batch. */
+  leaderEpoch?: number;
+}
+
+export interface LogReadResult {
+  /** Whole record batches, possibly none (at the log end). */
+  records: Buffer;
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+}
+
+export interface ReadOptions {
+  /** Serve no batch whose base offset is at or past this (the high watermark, in a cluster). */
+  maxOffset?: bigint;
+}
+
+interface PendingAppend {
+  buf: Buffer;
+  bytes: number;
+  recordCount: number;
+  leaderEpoch: number;
+  logAppendTimeMs: number;
+  maxTimestamp: bigint;
+  baseOffset: bigint;
+  lastOffset: bigint;
+  resolve: (info: AppendInfo) => void;
+  reject: (err: Error) => void;
+}
+
+export interface PartitionLogOptions {
+  engine: LogEngine;
+  dir: string;
+  topicPartition: TopicPartition;
+  config: LogConfig;
+  clock: Clock;
+  logger: Logger;
+  segments: LogSegment[];
+  logStartOffset: bigint;
+  recoveryPoint: bigint;
+}
+
+export class PartitionLog {
+  readonly topicPartition: TopicPartition;
+  readonly dir: string;
+  private config: LogConfig;
+  private readonly engine: LogEngine;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly segments: LogSegment[];
+  private _logStartOffset: bigint;
+  private _recoveryPoint: bigint;
+  private readonly queue: PendingAppend[] = [];
+  private queuedBytes = 0;
+  private draining = false;
+  private readonly mutex = new Mutex();
+  private offline: Error | null = null;
+  private closed = false;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  /** Deleted segments waiting for `file.delete.delay.ms`, and the removals under way. */
+  private readonly delayedDeletes = new Map<NodeJS.Timeout, () => Promise<void>>();
+  private readonly runningDeletes = new Set<Promise<void>>();
+  /** Called after each group of appends becomes visible (wakes long-polling fetches). */
+  onAppend: (() => void) | undefined;
+
+  constructor(options: PartitionLogOptions) {
+    if (options.segments.length === 0) throw new Error('a partition log needs at least one segment');
+    this.topicPartition = options.topicPartition;
+    this.dir = options.dir;
+    this.config = options.config;
+    this.engine = options.engine;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.segments = options.segments;
+    this._logStartOffset = options.logStartOffset > this.segments[0]!.baseOffset ? options.logStartOffset : this.segments[0]!.baseOffset;
+    this._recoveryPoint = options.recoveryPoint;
+    this.lastFlushMs = this.clock.nowMs();
+  }
+
+  get logStartOffset(): bigint {
+    return this._logStartOffset;
+  }
+
+  /** The offset the next appended record gets; everything below it is written and readable. */
+  get logEndOffset(): bigint {
+    return this.activeSegment.nextOffset;
+  }
+
+  /** Offsets below this are known to be on disk (fsynced). */
+  get recoveryPoint(): bigint {
+    return this._recoveryPoint;
+  }
+
+  get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get isOffline(): boolean {
+    return this.offline !== null;
+  }
+
+  /** Bytes of all segments. */
+  size(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  /** Base offsets of the segments, oldest first (for tools and tests). */
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  get logConfig(): LogConfig {
+    return this.config;
+  }
+
+  /** Applies a new config at runtime (retention, roll and flush settings take effect at once). */
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  /**
+   * Appends the record batches a producer sent (one or more, back to back). Every batch is
+   * validated before anything is queued; a bad one refuses the whole append and writes nothing.
+   */
+  append(records: Buffer, options: AppendOptions = {}): Promise<AppendInfo> {
+    const refusal = this.refusal();
+    if (refusal !== null) return Promise.reject(refusal);
+    const nowMs = this.clock.nowMs();
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime';
+    const rules = {
+      maxMessageBytes: this.config.maxMessageBytes,
+      timestampBeforeMaxMs: this.config.messageTimestampBeforeMaxMs,
+      timestampAfterMaxMs: this.config.messageTimestampAfterMaxMs,
+      logAppendTime,
+      nowMs,
+    };
+    if (records.length === 0) return Promise.reject(new GodelError('INVALID_RECORD', 'an append needs at least one record batch'));
+    let recordCount = 0;
+    let maxTimestamp = -1n;
+    for (let pos = 0; pos < records.length;) {
+      const size = validateProducedBatch(this.engine, records, pos, records.length, rules);
+      if (typeof size !== 'number') return Promise.reject(batchError(size));
+      recordCount += lastOffsetDeltaOf(records, pos) + 1;
+      if (logAppendTime) setLogAppendTime(this.engine, records, pos, size, nowMs);
+      const ts = maxTimestampOf(records, pos);
+      if (ts > maxTimestamp) maxTimestamp = ts;
+      pos += size;
+    }
+    if (this.queue.length >= PARTITION_APPENDS_QUEUED_MAX || this.queuedBytes + records.length > PARTITION_APPEND_BYTES_QUEUED_MAX) {
+      return Promise.reject(new GodelError('QUEUE_FULL', `${this.describe()}: too many appends queued; retry later`));
+    }
+    return new Promise<AppendInfo>((resolve, reject) => {
+      this.queue.push({
+        buf: records, bytes: records.length, recordCount, leaderEpoch: options.leaderEpoch ?? 0,
+        logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, baseOffset: -1n, lastOffset: -1n, resolve, reject,
+      });
+      this.queuedBytes += records.length;
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private refusal(): GodelError | null {
+    if (this.offline !== null) return new GodelError('LOG_OFFLINE', `${this.describe()} is offline after a storage failure: ${this.offline.message}`);
+    if (this.closed) return new GodelError('CLOSED', `${this.describe()} is closed`);
+    return null;
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        await this.mutex.runExclusive(() => this.writeNextGroup());
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Takes appends from the queue that fit the active segment and writes them with one writev. */
+  private async writeNextGroup(): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== null) {
+      this.failQueued(refusal);
+      return;
+    }
+    const first = this.queue[0]!;
+    if (this.shouldRoll(first)) {
+      try {
+        await this.roll();
+      } catch (err) {
+        // Could not create the next segment (disk full, I/O error): refuse this append only.
+        this.queue.shift();
+        this.queuedBytes -= first.bytes;
+        first.reject(storageError(this, 'could not roll a new segment', err));
+        return;
+      }
+    }
+    const segment = this.activeSegment;
+    const group: PendingAppend[] = [];
+    const buffers: Buffer[] = [];
+    let bytes = 0;
+    let nextOffset = segment.nextOffset;
+    while (this.queue.length > 0 && group.length < WRITEV_BUFFERS_MAX) {
+      const item = this.queue[0]!;
+      if (group.length > 0 && (bytes + item.bytes > WRITE_GROUP_BYTES_MAX || this.shouldRoll(item, bytes))) break;
+      this.queue.shift();
+      this.queuedBytes -= item.bytes;
+      item.baseOffset = nextOffset;
+      for (let pos = 0; pos < item.buf.length;) {
+        const size = batchSize(item.buf, pos);
+        stampBatch(item.buf, pos, nextOffset, item.leaderEpoch);
+        nextOffset += BigInt(lastOffsetDeltaOf(item.buf, pos)) + 1n;
+        pos += size;
+      }
+      item.lastOffset = nextOffset - 1n;
+      group.push(item);
+      buffers.push(item.buf);
+      bytes += item.bytes;
+    }
+    const position = segment.size;
+    try {
+      await segment.log.writev(buffers, position);
+    } catch (err) {
+      await this.undoWrite(segment, position, err);
+      const error = storageError(this, 'write failed', err);
+      for (const item of group) item.reject(error);
+      return;
+    }
+    let at = position;
+    for (const item of group) {
+      for (let pos = 0; pos < item.buf.length;) {
+        const size = batchSize(item.buf, pos);
+        segment.indexBatch(item.buf, pos, size, at);
+        pos += size;
+        at += size;
+      }
+    }
+    segment.unflushedBytes += bytes;
+    let messages = 0;
+    for (const item of group) messages += item.recordCount;
+    this.unflushedMessages += messages;
+    this.onAppend?.();
+    if (this.unflushedMessages >= this.config.flushMessages) {
+      // Durable mode: acknowledge after the fdatasync. Not awaited here, so the next group is
+      // written while this sync runs and joins the following one.
+      this.unflushedMessages = 0;
+      const upTo = nextOffset;
+      segment.log.sync().then(
+        () => {
+          this.advanceRecoveryPoint(upTo, segment);
+          for (const item of group) item.resolve(this.appendInfo(item));
+        },
+        (err: unknown) => {
+          this.takeOffline('fdatasync failed', err);
+          for (const item of group) item.reject(storageError(this, 'fdatasync failed', err));
+        },
+      );
+      return;
+    }
+    for (const item of group) item.resolve(this.appendInfo(item));
+  }
+
+  private appendInfo(item: PendingAppend): AppendInfo {
+    return {
+      baseOffset: item.baseOffset,
+      lastOffset: item.lastOffset,
+      logAppendTimeMs: item.logAppendTimeMs,
+      logStartOffset: this._logStartOffset,
+      recordCount: item.recordCount,
+    };
+  }
+
+  /** A failed writev may have left a prefix in the file: cut it, or go offline if that fails too. */
+  private async undoWrite(segment: LogSegment, position: number, cause: unknown): Promise<void> {
+    this.logger.error({ log: this.describe(), err: String(cause) }, 'append write failed; cutting the partial write');
+    try {
+      await segment.log.truncate(position);
+    } catch (err) {
+      this.takeOffline('could not cut a partial write', err);
+    }
+  }
+
+  private takeOffline(what: string, cause: unknown): void {
+    if (this.offline !== null) return;
+    this.offline = cause instanceof Error ? cause : new Error(String(cause));
+    this.logger.error({ log: this.describe(), err: String(cause) }, `${what}; the log is offline and refuses appends and reads`);
+    this.failQueued(new GodelError('LOG_OFFLINE', `${this.describe()} is offline: ${what}`));
+  }
+
+  private failQueued(error: GodelError): void {
+    const queued = this.queue.splice(0, this.queue.length);
+    this.queuedBytes = 0;
+    for (const item of queued) item.reject(error);
+  }
+
+  private shouldRoll(item: PendingAppend, pendingBytes = 0): boolean {
+    const segment = this.activeSegment;
+    const size = segment.size + pendingBytes;
+    if (size === 0) return false;
+    if (size + item.bytes > this.config.segmentBytes) return true;
+    if (segment.indexesFull()) return true;
+    // Relative offsets are u32: the segment must roll before they would overflow.
+    if (segment.nextOffset + BigInt(item.recordCount) - segment.baseOffset > 0x7fffffffn) return true;
+    if (segment.rollingBasedTimestampMs !== undefined && Number.isFinite(this.config.segmentMs)) {
+      const reference = item.maxTimestamp >= 0n && item.logAppendTimeMs < 0 ? Number(item.maxTimestamp) : this.clock.nowMs();
+      if (reference - segment.rollingBasedTimestampMs > this.config.segmentMs - this.config.segmentJitterMs) return true;
+    }
+    return false;
+  }
+
+  /** Starts a new active segment at the log end; the old one is flushed in the background. */
+  private async roll(): Promise<void> {
+    const old = this.activeSegment;
+    const baseOffset = old.nextOffset;
+    const segment = await LogSegment.create(this.engine, this.dir, baseOffset, this.segmentSettings());
+    await fsyncDir(this.dir);
+    this.segments.push(segment);
+    this.logger.debug({ log: this.describe(), baseOffset: String(baseOffset) }, 'rolled a new segment');
+    void this.flushSegment(old, baseOffset);
+  }
+
+  private segmentSettings(): { indexIntervalBytes: number; segmentIndexBytes: number } {
+    return { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+  }
+
+  private async flushSegment(segment: LogSegment, upTo: bigint): Promise<void> {
+    try {
+      await segment.flush();
+      this.advanceRecoveryPoint(upTo, segment);
+    } catch (err) {
+      this.takeOffline(`flushing segment ${segment.baseOffset} failed`, err);
+    }
+  }
+
+  /** The recovery point moves only past segments that are all fsynced. */
+  private advanceRecoveryPoint(upTo: bigint, synced: LogSegment): void {
+    for (const s of this.segments) {
+      if (s === synced) break;
+      if (s.unflushedBytes > 0) return;
+    }
+    if (upTo > this._recoveryPoint) this._recoveryPoint = upTo;
+  }
+
+  /**
+   * Flushes every segment with unflushed data (log and indexes) and moves the recovery point to the
+   * log end as it was when the flush began. Used by flush.ms, checkpoints and shutdown.
+   */
+  async flush(): Promise<void> {
+    if (this.offline !== null) throw this.refusal();
+    await this.mutex.runExclusive(async () => {
+      const upTo = this.logEndOffset;
+      try {
+        for (const segment of this.segments) {
+          if (segment.unflushedBytes > 0 || segment === this.activeSegment) await segment.flush();
+        }
+      } catch (err) {
+        this.takeOffline('flush failed', err);
+        throw storageError(this, 'flush failed', err);
+      }
+      this.unflushedMessages = 0;
+      this.lastFlushMs = this.clock.nowMs();
+      if (upTo > this._recoveryPoint) this._recoveryPoint = upTo;
+    });
+  }
+
+  /** Whether `flush.ms` has passed since the last flush and there is something to flush. */
+  flushDue(): boolean {
+    if (!Number.isFinite(this.config.flushMs) || this.offline !== null || this.closed) return false;
+    if (this._recoveryPoint >= this.logEndOffset) return false;
+    return this.clock.nowMs() - this.lastFlushMs >= this.config.flushMs;
+  }
+
+  /**
+   * Reads whole batches starting with the one that contains `fetchOffset`, up to `maxBytes` but at
+   * least one batch. Empty at the log end. OFFSET_OUT_OF_RANGE outside [logStart, logEnd];
+   * a batch that fails its CRC is never served: it ends the read, or fails it if it comes first.
+   */
+  async read(fetchOffset: bigint, maxBytes: number, options: ReadOptions = {}): Promise<LogReadResult> {
+    const refusal = this.refusal();
+    if (refusal !== null) throw refusal;
+    const logEndOffset = this.logEndOffset;
+    if (fetchOffset < this._logStartOffset || fetchOffset > logEndOffset) {
+      throw new GodelError('OFFSET_OUT_OF_RANGE',
+        `offset ${fetchOffset} is outside ${this.describe()}'s range [${this._logStartOffset}, ${logEndOffset}]`);
+    }
+    const empty = { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset };
+    const maxOffset = options.maxOffset ?? logEndOffset;
+    const limit = Math.max(1, Math.min(maxBytes, READ_BYTES_MAX));
+    if (fetchOffset >= maxOffset) return empty;
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.baseOffset >= maxOffset) break;
+      const read = await segment.read(fetchOffset, limit, maxOffset);
+      if (read === null) continue;
+      if (read.corruption !== null) {
+        this.logger.error({ log: this.describe(), segment: segment.logPath, reason: read.corruption.message }, 'corrupt batch found on read; not served');
+        if (read.end === read.start) throw new GodelError('CORRUPT_MESSAGE', `${this.describe()}: ${read.corruption.message}`);
+      }
+      return { records: read.buf.subarray(read.start, read.end), logStartOffset: this._logStartOffset, logEndOffset };
+    }
+    return empty;
+  }
+
+  /** Index of the segment whose base offset is the greatest at or below `offset` (0 if none). */
+  private segmentIndexFor(offset: bigint): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /**
+   * The earliest offset whose record timestamp is >= `timestampMs` (ListOffsets by time), with that
+   * timestamp; null when every record is older. Inside a compressed batch the batch's first
+   * offset is returned (the client skips earlier records itself).
+   */
+  async offsetForTimestamp(timestampMs: bigint): Promise<{ offset: bigint; timestamp: bigint } | null> {
+    for (const segment of this.segments.slice()) {
+      if (segment.maxTimestamp < timestampMs) continue;
+      const fromTime = segment.timeIndex.lookup(timestampMs);
+      let fetchOffset = fromTime === null ? segment.baseOffset : fromTime.offset;
+      if (fetchOffset < this._logStartOffset) fetchOffset = this._logStartOffset;
+      while (fetchOffset < segment.nextOffset) {
+        const read = await segment.read(fetchOffset, TIMESTAMP_SCAN_BYTES, segment.nextOffset);
+        if (read === null || read.start === read.end) break;
+        for (let pos = read.start; pos < read.end;) {
+          const size = batchSize(read.buf, pos);
+          const found = this.findInBatch(read.buf, pos, size, timestampMs);
+          if (found !== null && found.offset >= this._logStartOffset) return found;
+          fetchOffset = lastOffsetOf(read.buf, pos) + 1n;
+          pos += size;
+        }
+      }
+    }
+    return null;
+  }
+
+  private findInBatch(buf: Buffer, pos: number, size: number, timestampMs: bigint): { offset: bigint; timestamp: bigint } | null {
+    const maxTimestamp = maxTimestampOf(buf, pos);
+    if (maxTimestamp < timestampMs) return null;
+    const baseOffset = baseOffsetOf(buf, pos);
+    const logAppendTime = (attributesOf(buf, pos) & TIMESTAMP_TYPE_MASK) !== 0;
+    if (logAppendTime || compressionCodecOf(buf, pos) !== CompressionCodec.None) return { offset: baseOffset, timestamp: maxTimestamp };
+    const baseTimestamp = baseTimestampOf(buf, pos);
+    let found: { offset: bigint; timestamp: bigint } | null = null;
+    forEachRecord(buf, pos, size, newRecordView(), (record) => {
+      const ts = baseTimestamp + record.timestampDelta;
+      if (ts >= timestampMs) {
+        found = { offset: baseOffset + BigInt(record.offsetDelta), timestamp: ts };
+        return false;
+      }
+      return true;
+    });
+    return found ?? { offset: baseOffset, timestamp: maxTimestamp };
+  }
+
+  /** The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), or null when empty. */
+  maxTimestampOffset(): { offset: bigint; timestamp: bigint } | null {
+    let best: { offset: bigint; timestamp: bigint } | null = null;
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp >= 0n && (best === null || segment.maxTimestamp > best.timestamp)) {
+        best = { offset: segment.offsetOfMaxTimestamp, timestamp: segment.maxTimestamp };
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Removes every batch whose last offset is >= `offset` (replica truncation). Later segments are
+   * deleted; the log end becomes the end of what remains.
+   */
+  async truncateTo(offset: bigint): Promise<void> {
+    await this.mutex.runExclusive(async () => {
+      if (offset >= this.logEndOffset) return;
+      if (offset < this._logStartOffset) throw new GodelError('OFFSET_OUT_OF_RANGE', `cannot truncate ${this.describe()} below its log start ${this._logStartOffset}`);
+      const keep = this.segmentIndexFor(offset);
+      const removed = this.segments.splice(keep + 1);
+      // If the target falls on a segment's base offset, that segment empties but stays active.
+      try {
+        await this.removeSegments(removed, 0);
+        await this.segments[keep]!.truncateTo(offset);
+        this._recoveryPoint = this._recoveryPoint < this.logEndOffset ? this._recoveryPoint : this.logEndOffset;
+      } catch (err) {
+        this.takeOffline('truncation failed', err);
+        throw storageError(this, 'truncation failed', err);
+      }
+    });
+  }
+
+  /**
+   * Moves the log start offset forward (DeleteRecords). Segments wholly below it are deleted by the
+   * next retention pass; reads below it fail with OFFSET_OUT_OF_RANGE at once.
+   */
+  advanceLogStartOffset(offset: bigint): void {
+    if (offset > this.logEndOffset) throw new GodelError('OFFSET_OUT_OF_RANGE', `log start ${offset} is past the log end ${this.logEndOffset}`);
+    if (offset > this._logStartOffset) this._logStartOffset = offset;
+  }
+
+  /**
+   * Retention (cleanup.policy=delete): deletes whole segments past `retention.ms` or over
+   * `retention.bytes`, and those below the log start offset; never the active segment.
+   * Returns how many were deleted.
+   */
+  async deleteOldSegments(): Promise<number> {
+    if (this.offline !== null || this.closed) return 0;
+    return this.mutex.runExclusive(async () => {
+      const plan = planRetention(
+        this.segments.map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, sizeInBytes: s.size, maxTimestampMs: Number(s.maxTimestamp) })),
+        {
+          retentionMs: deletesOldSegments(this.config) ? this.config.retentionMs : Infinity,
+          retentionBytes: deletesOldSegments(this.config) ? this.config.retentionBytes : Infinity,
+          logStartOffset: this._logStartOffset,
+          nowMs: this.clock.nowMs(),
+        },
+      );
+      if (plan.count === 0) return 0;
+      const removed = this.segments.splice(0, plan.count);
+      const newStart = this.segments[0]!.baseOffset;
+      if (newStart > this._logStartOffset) this._logStartOffset = newStart;
+      this.logRetention(removed, plan.reason);
+      try {
+        await this.removeSegments(removed, this.config.fileDeleteDelayMs);
+      } catch (err) {
+        this.takeOffline('deleting segments failed', err);
+      }
+      return removed.length;
+    });
+  }
+
+  private logRetention(removed: LogSegment[], reason: RetentionReason | null): void {
+    this.logger.info({
+      log: this.describe(), reason, segments: removed.map((s) => String(s.baseOffset)),
+      logStartOffset: String(this._logStartOffset),
+    }, 'deleted old segments');
+  }
+
+  /**
+   * Renames the segments' files to `.deleted` (so a restart never sees them again), then closes and
+   * removes them after `delayMs`, letting reads in flight finish.
+   */
+  private async removeSegments(segments: LogSegment[], delayMs: number): Promise<void> {
+    if (segments.length === 0) return;
+    const renamed: string[] = [];
+    for (const segment of segments) renamed.push(...await segment.markDeleted());
+    await fsyncDir(this.dir);
+    const finish = async (): Promise<void> => {
+      await Promise.allSettled(segments.map((s) => s.close()));
+      await Promise.allSettled(renamed.map((f) => fs.rm(f, { force: true })));
+    };
+    if (delayMs <= 0 || this.closed) {
+      await finish();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.delayedDeletes.delete(timer);
+      const done = finish().finally(() => this.runningDeletes.delete(done));
+      this.runningDeletes.add(done);
+    }, Math.min(delayMs, 0x7fffffff));
+    timer.unref();
+    this.delayedDeletes.set(timer, finish);
+  }
+
+  /** Waits for queued appends, flushes everything and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.closed = true;
+    await this.mutex.runExclusive(async () => {
+      for (const [timer, finish] of this.delayedDeletes) {
+        clearTimeout(timer);
+        await finish();
+      }
+      this.delayedDeletes.clear();
+      await Promise.allSettled([...this.runningDeletes]);
+      if (this.offline === null) {
+        try {
+          for (const segment of this.segments) if (segment.unflushedBytes > 0 || segment === this.activeSegment) await segment.flush();
+          this._recoveryPoint = this.logEndOffset;
+        } catch (err) {
+          this.takeOffline('final flush failed', err);
+        }
+      }
+      await Promise.allSettled(this.segments.map((s) => s.close()));
+    });
+  }
+
+  /** Closes the files and removes the whole directory (topic deletion). */
+  async delete(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.failQueued(new GodelError('CLOSED', `${this.describe()} was deleted`));
+      await this.mutex.runExclusive(async () => {
+        for (const timer of this.delayedDeletes.keys()) clearTimeout(timer);
+        this.delayedDeletes.clear();
+        await Promise.allSettled(this.segments.map((s) => s.close()));
+      });
+    }
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+
+  describe(): string {
+    return `${this.topicPartition.topic}-${this.topicPartition.partition}`;
+  }
+}
+
+function batchError(error: BatchError): GodelError {
+  return new GodelError(error.error as GodelErrorCode, error.message);
+}
+
+function storageError(log: PartitionLog, what: string, cause: unknown): GodelError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return new GodelError('STORAGE_ERROR', `${log.describe()}: ${what}${code ? ` (${code})` : ''}: ${String((cause as Error)?.message ?? cause)}`, { cause });
+}
