@@ -54,6 +54,8 @@ export class LogSegment {
   private bytesSinceLastIndexEntry = 0;
   /** Bytes written since the last fsync of the log file. */
   unflushedBytes = 0;
+  /** The background flush after a roll, which must end before the files close. */
+  flushing: Promise<void> | null = null;
 
   private constructor(
     private readonly engine: LogEngine,
@@ -234,6 +236,7 @@ export class LogSegment {
       this.maxTimestamp = ts;
       this.offsetOfMaxTimestamp = last;
     }
+    if (this.rollingBasedTimestampMs === undefined && ts >= 0n) this.rollingBasedTimestampMs = Number(ts);
     if (this.bytesSinceLastIndexEntry > this.settings.indexIntervalBytes && filePosition > 0) {
       this.offsetIndex.append(last, filePosition);
       this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
@@ -378,6 +381,7 @@ export class LogSegment {
   }
 
   async close(): Promise<void> {
+    await this.flushing;
     const results = await Promise.allSettled([this.log.close(), this.offsetIndex.close(), this.timeIndex.close()]);
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;

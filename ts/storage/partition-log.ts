@@ -377,7 +377,7 @@ export class PartitionLog {
     await fsyncDir(this.dir);
     this.segments.push(segment);
     this.logger.debug({ log: this.describe(), baseOffset: String(baseOffset) }, 'rolled a new segment');
-    void this.flushSegment(old, baseOffset);
+    old.flushing = this.flushSegment(old, baseOffset);
   }
 
   private segmentSettings(): { indexIntervalBytes: number; segmentIndexBytes: number } {
@@ -412,6 +412,7 @@ export class PartitionLog {
       const upTo = this.logEndOffset;
       try {
         for (const segment of this.segments) {
+          await segment.flushing;
           if (segment.unflushedBytes > 0 || segment === this.activeSegment) await segment.flush();
         }
       } catch (err) {
@@ -606,6 +607,7 @@ export class PartitionLog {
   private async removeSegments(segments: LogSegment[], delayMs: number): Promise<void> {
     if (segments.length === 0) return;
     const renamed: string[] = [];
+    await Promise.all(segments.map((s) => s.flushing));
     for (const segment of segments) renamed.push(...await segment.markDeleted());
     await fsyncDir(this.dir);
     const finish = async (): Promise<void> => {
@@ -639,7 +641,10 @@ export class PartitionLog {
       await Promise.allSettled([...this.runningDeletes]);
       if (this.offline === null) {
         try {
-          for (const segment of this.segments) if (segment.unflushedBytes > 0 || segment === this.activeSegment) await segment.flush();
+          for (const segment of this.segments) {
+            await segment.flushing;
+            if (segment.unflushedBytes > 0 || segment === this.activeSegment) await segment.flush();
+          }
           this._recoveryPoint = this.logEndOffset;
         } catch (err) {
           this.takeOffline('final flush failed', err);
