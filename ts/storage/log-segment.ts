@@ -107,10 +107,14 @@ export class LogSegment {
     let indexFile: SegmentFile | undefined;
     let timeFile: SegmentFile | undefined;
     try {
-      indexFile = await engine.openSegmentFile(segmentFilePath(dir, baseOffset, INDEX_FILE_SUFFIX), { create: true });
-      timeFile = await engine.openSegmentFile(segmentFilePath(dir, baseOffset, TIME_INDEX_FILE_SUFFIX), { create: true });
+      const index = await openIndexFile(engine, segmentFilePath(dir, baseOffset, INDEX_FILE_SUFFIX));
+      indexFile = index.file;
+      const time = await openIndexFile(engine, segmentFilePath(dir, baseOffset, TIME_INDEX_FILE_SUFFIX));
+      timeFile = time.file;
       const fileSize = await log.size();
-      const offsetIndex = recover ? null : await OffsetIndex.load(engine, indexFile, baseOffset, settings.segmentIndexBytes, fileSize);
+      // A missing index file is recreated empty, which would pass for a sound index without entries.
+      const missing = index.created || time.created;
+      const offsetIndex = recover || missing ? null : await OffsetIndex.load(engine, indexFile, baseOffset, settings.segmentIndexBytes, fileSize);
       const timeIndex = recover || offsetIndex === null ? null : await TimeIndex.load(engine, timeFile, baseOffset, settings.segmentIndexBytes);
       const segment = new LogSegment(
         engine, dir, baseOffset, log,
@@ -402,6 +406,16 @@ export class LogSegment {
     }
     return renamed;
   }
+}
+
+/** Opens an index file, creating it when it is missing; `created` says which it was. */
+async function openIndexFile(engine: LogEngine, path: string): Promise<{ file: SegmentFile; created: boolean }> {
+  try {
+    return { file: await engine.openSegmentFile(path, { create: false }), created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return { file: await engine.openSegmentFile(path, { create: true }), created: true };
 }
 
 async function openFiles(engine: LogEngine, dir: string, baseOffset: bigint, create: boolean): Promise<[SegmentFile, SegmentFile, SegmentFile]> {
