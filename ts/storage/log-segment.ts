@@ -74,13 +74,25 @@ export class LogSegment {
     return this.log.path;
   }
 
-  /** Creates an empty segment (three new files; stale ones of the same name are emptied). */
+  /**
+   * Creates an empty segment (three new files; stale ones of the same name are emptied). On failure
+   * the files already created are removed: a stray empty `.log` left by a failed roll would sit
+   * inside the log's offsets once appends moved past it, and the next start would take it for an
+   * overlapping segment and drop every segment after it.
+   */
   static async create(engine: LogEngine, dir: string, baseOffset: bigint, settings: SegmentSettings): Promise<LogSegment> {
-    const files = await openFiles(engine, dir, baseOffset, true);
+    let files: [SegmentFile, SegmentFile, SegmentFile];
     try {
-      await Promise.all(files.map((f) => f.truncate(0)));
+      files = await openFiles(engine, dir, baseOffset, true);
+      try {
+        await Promise.all(files.map((f) => f.truncate(0)));
+      } catch (err) {
+        await Promise.allSettled(files.map((f) => f.close()));
+        throw err;
+      }
     } catch (err) {
-      await Promise.allSettled(files.map((f) => f.close()));
+      await Promise.allSettled([LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX].map((suffix) =>
+        fs.rm(segmentFilePath(dir, baseOffset, suffix), { force: true })));
       throw err;
     }
     const [log, index, timeIndex] = files;

@@ -109,6 +109,8 @@ export class PartitionLog {
   private draining = false;
   private readonly mutex = new Mutex();
   private offline: Error | null = null;
+  /** Settles when every durable-mode group written so far was acknowledged or refused. */
+  private durableAcks: Promise<void> = Promise.resolve();
   private closed = false;
   private unflushedMessages = 0;
   private lastFlushMs: number;
@@ -306,8 +308,17 @@ export class PartitionLog {
       // written while this sync runs and joins the following one.
       this.unflushedMessages = 0;
       const upTo = nextOffset;
-      segment.log.sync().then(
+      const sync = segment.log.sync();
+      // Acknowledged in offset order, each group after the ones before it: an fdatasync of a newer
+      // segment, or one that succeeds after a failed one (which may have dropped dirty pages), says
+      // nothing about earlier data, and a group whose earlier data is lost must not be acked.
+      this.durableAcks = this.durableAcks.then(() => sync).then(
         () => {
+          if (this.offline !== null) {
+            const error = new GodelError('LOG_OFFLINE', `${this.describe()} went offline before this append was durable: ${this.offline.message}`);
+            for (const item of group) item.reject(error);
+            return;
+          }
           this.advanceRecoveryPoint(upTo, segment);
           for (const item of group) item.resolve(this.appendInfo(item));
         },
