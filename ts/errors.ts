@@ -14,7 +14,9 @@ export type GodelErrorCode =
   | 'CLOSED'
   | 'CORRUPT_INDEX'
   | 'PROTOCOL_ERROR'
-  | 'ENGINE_UNAVAILABLE';
+  | 'ENGINE_UNAVAILABLE'
+  | 'TOPIC_ALREADY_EXISTS'
+  | 'UNKNOWN_TOPIC_OR_PARTITION';
 
 export class GodelError extends Error {
   readonly code: GodelErrorCode;

@@ -40,3 +40,8 @@ export const PROTOCOL_ARRAY_LENGTH_MAX = 1_000_000;
 
 /** A reused protocol Writer keeps at most this much buffer between messages; a bigger one is dropped on reset. */
 export const PROTOCOL_WRITER_RETAINED_BYTES_MAX = 1024 * 1024;
+
+/** Long-polling fetches held at once; past this a fetch is answered at once. */
+export const DELAYED_FETCHES_MAX = 10_000;
+/** A fetch never waits longer than this, whatever max_wait_ms says. */
+export const FETCH_MAX_WAIT_MS_MAX = 5 * 60_000;

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { engineChoice } from '../engine/loader.js';
 import { GODEL_VERSION } from '../version.js';
+import { registerServe } from './serve.js';
 
 /** `godel 0.1.0 (engine: native)`, or the reason the TypeScript engine is in use. */
 export function versionLine(): string {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .version(versionLine(), '-V, --version', 'print the version and the storage engine in use')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerServe(program);
   return program;
 }
 

@@ -274,7 +274,7 @@ export class LogSegment {
    * returned passed its CRC; a bad one ends the read and is reported. Null when no batch here has
    * offsets at or past `offset`.
    */
-  async read(offset: bigint, maxBytes: number, maxOffset: bigint): Promise<SegmentRead | null> {
+  async read(offset: bigint, maxBytes: number, maxOffset: bigint, minOneBatch = true): Promise<SegmentRead | null> {
     if (offset >= this.nextOffset || this.size === 0) return null;
     const visibleEnd = this.size;
     const indexed = this.offsetIndex.lookup(offset);
@@ -286,7 +286,7 @@ export class LogSegment {
     for (let round = 0; round < 64; round++) {
       const buf = Buffer.allocUnsafe(Math.max(length, LOG_OVERHEAD));
       const got = await readFully(this.log, buf, length, position);
-      const found = this.collect(buf, got, offset, maxBytes, maxOffset, position, visibleEnd);
+      const found = this.collect(buf, got, offset, maxBytes, maxOffset, position, visibleEnd, minOneBatch);
       if (found.kind === 'done') return found.read;
       if (found.kind === 'none') return null;
       // The wanted batches start at found.position but did not fit this read: read exactly them.
@@ -304,6 +304,7 @@ export class LogSegment {
     maxOffset: bigint,
     filePosition: number,
     visibleEnd: number,
+    minOneBatch: boolean,
   ): { kind: 'done'; read: SegmentRead } | { kind: 'none' } | { kind: 'more'; position: number; firstSize: number } {
     let pos = 0;
     let start = -1;
@@ -312,6 +313,10 @@ export class LogSegment {
       const size = readInt32(buf, pos + 8) + LOG_OVERHEAD;
       if (size < RECORD_BATCH_OVERHEAD || size > BATCH_BYTES_MAX) {
         return this.corrupt(buf, start, pos, firstOffset, `impossible batch length at position ${filePosition + pos}`);
+      }
+      if (start < 0 && !minOneBatch && size > maxBytes && baseOffsetOf(buf, pos) + BigInt(lastOffsetDeltaOf(buf, pos)) >= offset) {
+        // The wanted batch does not fit and the caller did not ask for one regardless.
+        return { kind: 'done', read: { buf, start: pos, end: pos, firstOffset: baseOffsetOf(buf, pos), corruption: null } };
       }
       if (pos + size > got) {
         if (start < 0) return { kind: 'more', position: filePosition + pos, firstSize: size };

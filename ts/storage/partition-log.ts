@@ -67,6 +67,11 @@ export interface LogReadResult {
 export interface ReadOptions {
   /** Serve no batch whose base offset is at or past this (the high watermark, in a cluster). */
   maxOffset?: bigint;
+  /**
+   * Return the first batch even when it is larger than maxBytes (default true). A fetch sets it
+   * only for the first partition with data (KIP-74), so the response stays within its limit.
+   */
+  minOneBatch?: boolean;
 }
 
 interface PendingAppend {
@@ -308,25 +313,29 @@ export class PartitionLog {
       // written while this sync runs and joins the following one.
       this.unflushedMessages = 0;
       const upTo = nextOffset;
-      const sync = segment.log.sync();
-      // Acknowledged in offset order, each group after the ones before it: an fdatasync of a newer
-      // segment, or one that succeeds after a failed one (which may have dropped dirty pages), says
-      // nothing about earlier data, and a group whose earlier data is lost must not be acked.
-      this.durableAcks = this.durableAcks.then(() => sync).then(
-        () => {
-          if (this.offline !== null) {
-            const error = new GodelError('LOG_OFFLINE', `${this.describe()} went offline before this append was durable: ${this.offline.message}`);
-            for (const item of group) item.reject(error);
-            return;
-          }
-          this.advanceRecoveryPoint(upTo, segment);
-          for (const item of group) item.resolve(this.appendInfo(item));
-        },
+      // A failed fdatasync takes the log offline at once. Acknowledgements go out in offset order,
+      // each group after the ones before it, and none once the log is offline: an fdatasync of a
+      // newer segment, or one that succeeds after a failed one (which may have dropped dirty
+      // pages), says nothing about earlier data, and an append after lost data must not be acked.
+      const synced = segment.log.sync().then(
+        () => null,
         (err: unknown) => {
           this.takeOffline('fdatasync failed', err);
-          for (const item of group) item.reject(storageError(this, 'fdatasync failed', err));
+          return err;
         },
       );
+      this.durableAcks = this.durableAcks.then(() => synced).then((failure) => {
+        if (failure !== null) {
+          const error = storageError(this, 'fdatasync failed', failure);
+          for (const item of group) item.reject(error);
+        } else if (this.offline !== null) {
+          const error = new GodelError('LOG_OFFLINE', `${this.describe()} went offline before this append was durable: ${this.offline.message}`);
+          for (const item of group) item.reject(error);
+        } else {
+          this.advanceRecoveryPoint(upTo, segment);
+          for (const item of group) item.resolve(this.appendInfo(item));
+        }
+      });
       return;
     }
     for (const item of group) item.resolve(this.appendInfo(item));
@@ -463,7 +472,7 @@ export class PartitionLog {
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       if (segment.baseOffset >= maxOffset) break;
-      const read = await segment.read(fetchOffset, limit, maxOffset);
+      const read = await segment.read(fetchOffset, limit, maxOffset, options.minOneBatch ?? true);
       if (read === null) continue;
       if (read.corruption !== null) {
         this.logger.error({ log: this.describe(), segment: segment.logPath, reason: read.corruption.message }, 'corrupt batch found on read; not served');
