@@ -2,6 +2,14 @@
 // messages (reset() between them): it grows its buffer geometrically and keeps it, up to
 // PROTOCOL_WRITER_RETAINED_BYTES_MAX, so steady-state encoding allocates only the finished copy.
 //
+// Large bytes/records values (ZERO_COPY_BYTES_MIN and up, e.g. stored record batches in a Fetch
+// response) are referenced rather than copied into the buffer: finish() still returns one
+// contiguous Buffer, while finishChunks() returns the writer's own bytes (copied) interleaved with
+// those referenced Buffers, ready for a vectored socket write with no copy of the records at all.
+// A referenced Buffer must not change until the chunks are written.
+//
+// Positions (length, reserveInt32, beginSized) are logical offsets into the message.
+//
 // Values come from our own code, so a value the wire cannot carry (a string over 32767 bytes, a
 // malformed uuid, null where a version forbids it) is a bug: it throws GodelError('PROTOCOL_ERROR').
 // Integer ranges are checked by Node's Buffer writes.
@@ -11,6 +19,8 @@ import { PROTOCOL_WRITER_RETAINED_BYTES_MAX } from '../limits.js';
 import { STRING_BYTES_MAX } from './reader.js';
 
 const WRITER_INITIAL_BYTES = 1024;
+/** bytes/records values at least this big are referenced, not copied (see finishChunks()). */
+export const ZERO_COPY_BYTES_MIN = 16 * 1024;
 const UUID_PATTERN = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 /** Encoding null into a field that the version does not let be null (a bug in the caller). */
@@ -36,8 +46,16 @@ export function uvarintSize(value: number): number {
 }
 
 export class Writer {
+  /** The own buffer; bytes [segStart, pos) are the open segment of the message. */
   private buf: Buffer;
   private pos = 0;
+  private segStart = 0;
+  /** Closed pieces of the message before the open segment: own segments and referenced Buffers. */
+  private parts: Buffer[] = [];
+  private referenced: boolean[] = [];
+  private partsLength = 0;
+  /** Inside a sized section (a tagged field) nothing is referenced: its bytes must stay contiguous. */
+  private sizedDepth = 0;
 
   constructor(initialBytes = WRITER_INITIAL_BYTES) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
@@ -45,36 +63,70 @@ export class Writer {
 
   /** Bytes written so far. */
   get length(): number {
-    return this.pos;
+    return this.partsLength + this.pos - this.segStart;
   }
 
   /** Starts a new message, keeping the buffer unless it grew past the retention limit. */
   reset(): this {
     if (this.buf.length > PROTOCOL_WRITER_RETAINED_BYTES_MAX) this.buf = Buffer.allocUnsafe(WRITER_INITIAL_BYTES);
     this.pos = 0;
+    this.segStart = 0;
+    this.parts = [];
+    this.referenced = [];
+    this.partsLength = 0;
+    this.sizedDepth = 0;
     return this;
   }
 
-  /** A copy of the bytes written: stays valid after reset(). */
+  /** The message as one Buffer (a copy of everything): stays valid after reset(). */
   finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = Buffer.allocUnsafe(this.length);
+    let at = 0;
+    for (const part of this.parts) at += part.copy(out, at);
+    this.buf.copy(out, at, this.segStart, this.pos);
     return out;
   }
 
-  /** A view of the bytes written, without copying: valid only until the next write or reset(). */
+  /**
+   * The message as a list of Buffers for a vectored write: the writer's own bytes copied (so the
+   * writer can be reset), referenced bytes/records values as they were given. Stays valid after reset().
+   */
+  finishChunks(): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = 0; i < this.parts.length; i++) out.push(this.referenced[i] ? this.parts[i]! : Buffer.from(this.parts[i]!));
+    if (this.pos > this.segStart) out.push(Buffer.from(this.buf.subarray(this.segStart, this.pos)));
+    return out;
+  }
+
+  /** The bytes written, without copying when nothing was referenced: valid until the next write or reset(). */
   view(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    return this.parts.length === 0 ? this.buf.subarray(this.segStart, this.pos) : this.finish();
   }
 
   private ensure(bytes: number): void {
-    const need = this.pos + bytes;
-    if (need <= this.buf.length) return;
+    if (this.pos + bytes <= this.buf.length) return;
+    // Only the open segment moves: closed segments keep viewing the old buffer's memory.
+    const live = this.pos - this.segStart;
     let capacity = this.buf.length * 2;
-    while (capacity < need) capacity *= 2;
+    while (capacity < live + bytes) capacity *= 2;
     const next = Buffer.allocUnsafe(capacity);
-    this.buf.copy(next, 0, 0, this.pos);
+    this.buf.copy(next, 0, this.segStart, this.pos);
     this.buf = next;
+    this.pos = live;
+    this.segStart = 0;
+  }
+
+  /** Appends `value` by reference: closes the open segment, then records the Buffer itself. */
+  private reference(value: Buffer): void {
+    if (this.pos > this.segStart) {
+      this.parts.push(this.buf.subarray(this.segStart, this.pos));
+      this.referenced.push(false);
+      this.partsLength += this.pos - this.segStart;
+      this.segStart = this.pos;
+    }
+    this.parts.push(value);
+    this.referenced.push(true);
+    this.partsLength += value.length;
   }
 
   // ---- fixed-size primitives -------------------------------------------------------------------
@@ -127,17 +179,31 @@ export class Writer {
     this.pos += 16;
   }
 
-  /** Reserves an int32 (e.g. a frame size) to fill in later with int32At(). */
+  /** Reserves an int32 (e.g. a frame size) to fill in later with int32At(); returns its position. */
   reserveInt32(): number {
+    const at = this.length;
     this.ensure(4);
-    const at = this.pos;
     this.pos += 4;
     return at;
   }
 
+  /** Overwrites the int32 at a position returned by reserveInt32(). */
   int32At(at: number, value: number): void {
-    if (at < 0 || at + 4 > this.pos) throw new GodelError('PROTOCOL_ERROR', `int32At(${at}) outside the ${this.pos} bytes written`);
-    this.buf.writeInt32BE(value, at);
+    if (!(at >= 0 && at + 4 <= this.length)) throw new GodelError('PROTOCOL_ERROR', `int32At(${at}) outside the ${this.length} bytes written`);
+    if (at >= this.partsLength) {
+      this.buf.writeInt32BE(value, this.segStart + at - this.partsLength);
+      return;
+    }
+    let start = 0;
+    for (let i = 0; i < this.parts.length; i++) {
+      const part = this.parts[i]!;
+      if (at < start + part.length) {
+        if (this.referenced[i] || at + 4 > start + part.length) throw new GodelError('PROTOCOL_ERROR', `int32At(${at}) is not a reserved int32`);
+        part.writeInt32BE(value, at - start);
+        return;
+      }
+      start += part.length;
+    }
   }
 
   // ---- varints ---------------------------------------------------------------------------------
@@ -213,8 +279,12 @@ export class Writer {
 
   // ---- bytes and records -----------------------------------------------------------------------
 
-  /** Raw bytes, no length. */
+  /** Raw bytes, no length (referenced, not copied, from ZERO_COPY_BYTES_MIN up). */
   raw(value: Uint8Array): void {
+    if (value.length >= ZERO_COPY_BYTES_MIN && this.sizedDepth === 0) {
+      this.reference(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length));
+      return;
+    }
     this.ensure(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
@@ -260,17 +330,22 @@ export class Writer {
 
   /** Starts a section whose byte size is written, as an uvarint, in front of it by endSized(). */
   beginSized(): number {
-    return this.pos;
+    this.sizedDepth++;
+    return this.length;
   }
 
   /** Moves the section up by the size's own length and writes the size in front of it. */
   endSized(start: number): void {
-    const size = this.pos - start;
+    this.sizedDepth--;
+    // Nothing was referenced since beginSized(), so the section lies in the open segment.
+    const from = this.segStart + start - this.partsLength;
+    const size = this.pos - from;
     const k = uvarintSize(size);
     this.ensure(k);
-    this.buf.copyWithin(start + k, start, this.pos);
+    const at0 = this.segStart + start - this.partsLength; // ensure() may have moved the segment
+    this.buf.copyWithin(at0 + k, at0, this.pos);
     const buf = this.buf;
-    let at = start;
+    let at = at0;
     let v = size;
     while (v >= 0x80) {
       buf[at++] = (v & 0x7f) | 0x80;

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { isGodelError } from '../../../ts/errors.js';
 import { PROTOCOL_ARRAY_LENGTH_MAX, PROTOCOL_WRITER_RETAINED_BYTES_MAX } from '../../../ts/limits.js';
 import { Reader, ZERO_UUID } from '../../../ts/protocol/reader.js';
-import { uvarintSize, Writer } from '../../../ts/protocol/writer.js';
+import { uvarintSize, Writer, ZERO_COPY_BYTES_MIN } from '../../../ts/protocol/writer.js';
+import { encodeFetchResponse, decodeFetchResponse } from '../../../ts/protocol/generated/fetch-response.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const written = (f: (w: Writer) => void): Buffer => {
@@ -265,5 +266,61 @@ describe('writer', () => {
     expect(() => w.uvarint(-1)).toThrowError(/out of range/);
     expect(() => w.uvarint(2 ** 32)).toThrowError(/out of range/);
     expect(() => w.int16(40000)).toThrowError(RangeError);
+  });
+
+  it('references large bytes instead of copying them; finish() and finishChunks() agree', () => {
+    const big = Buffer.alloc(ZERO_COPY_BYTES_MIN, 0x5a);
+    const w = new Writer(16);
+    const sizeAt = w.reserveInt32();
+    w.int16(1);
+    w.bytes(big);
+    for (let i = 0; i < 100; i++) w.int32(i); // grows the buffer after the reference
+    w.compactBytes(big);
+    w.int32At(sizeAt, w.length - 4);
+    const whole = w.finish();
+    const chunks = w.finishChunks();
+    expect(Buffer.concat(chunks)).toEqual(whole);
+    expect(chunks.filter((c) => c === big)).toHaveLength(2); // the very same Buffer, twice
+    expect(whole.readInt32BE(0)).toBe(whole.length - 4);
+    const r = new Reader(whole, 4);
+    expect(r.int16()).toBe(1);
+    expect(r.bytes()).toEqual(big);
+    for (let i = 0; i < 100; i++) expect(r.int32()).toBe(i);
+    expect(r.compactBytes()).toEqual(big);
+    expect(r.remaining).toBe(0);
+    w.reset();
+    w.int8(3);
+    expect(Buffer.concat(chunks)).toEqual(whole); // the chunks outlive reset()
+    expect(w.finishChunks()).toEqual([hex('03')]);
+  });
+
+  it('copies large bytes inside a sized section (tagged fields stay contiguous)', () => {
+    const big = Buffer.alloc(ZERO_COPY_BYTES_MIN + 1, 1);
+    const w = new Writer(16);
+    const start = w.beginSized();
+    w.bytes(big);
+    w.endSized(start);
+    expect(w.finishChunks()).toHaveLength(1);
+    const r = new Reader(w.finish());
+    expect(r.uvarint()).toBe(big.length + 4);
+    expect(r.bytes()).toEqual(big);
+  });
+
+  it('a Fetch response with large record batches goes out without copying them', () => {
+    const records = Buffer.alloc(64 * 1024, 7);
+    const partition = {
+      partitionIndex: 0, errorCode: 0, highWatermark: 10n, lastStableOffset: 10n, logStartOffset: 0n,
+      divergingEpoch: { epoch: -1, endOffset: -1n }, currentLeader: { leaderId: -1, leaderEpoch: -1 }, snapshotId: { endOffset: -1n, epoch: -1 },
+      abortedTransactions: null, preferredReadReplica: -1, records,
+    };
+    const body = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses: [{ topic: 't', topicId: ZERO_UUID, partitions: [partition, { ...partition, partitionIndex: 1 }] }], nodeEndpoints: [] };
+    for (const version of [4, 12, 17]) {
+      const w = new Writer();
+      encodeFetchResponse(w, body, version);
+      const chunks = w.finishChunks();
+      expect(chunks.filter((c) => c === records)).toHaveLength(2);
+      const decoded = decodeFetchResponse(new Reader(Buffer.concat(chunks)), version);
+      expect(decoded.responses[0]!.partitions.map((p) => p.records)).toEqual([records, records]);
+    }
   });
 });
