@@ -16,7 +16,9 @@ export type GodelErrorCode =
   | 'PROTOCOL_ERROR'
   | 'ENGINE_UNAVAILABLE'
   | 'TOPIC_ALREADY_EXISTS'
-  | 'UNKNOWN_TOPIC_OR_PARTITION';
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'INVALID_PRODUCER_EPOCH';
 
 export class GodelError extends Error {
   readonly code: GodelErrorCode;

@@ -45,3 +45,6 @@ export const PROTOCOL_WRITER_RETAINED_BYTES_MAX = 1024 * 1024;
 export const DELAYED_FETCHES_MAX = 10_000;
 /** A fetch never waits longer than this, whatever max_wait_ms says. */
 export const FETCH_MAX_WAIT_MS_MAX = 5 * 60_000;
+
+/** Idempotent producers remembered per partition; the least recently used is forgotten past this. */
+export const PRODUCERS_PER_PARTITION_MAX = 10_000;

@@ -197,6 +197,8 @@ export function godelErrorToKafka(err: unknown): ApiError {
       case 'STORAGE_ERROR':
       case 'LOG_OFFLINE': return apiError(ErrorCode.KAFKA_STORAGE_ERROR, err.message);
       case 'QUEUE_FULL': return apiError(ErrorCode.REQUEST_TIMED_OUT, err.message);
+      case 'OUT_OF_ORDER_SEQUENCE_NUMBER': return apiError(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, err.message);
+      case 'INVALID_PRODUCER_EPOCH': return apiError(ErrorCode.INVALID_PRODUCER_EPOCH, err.message);
       case 'CLOSED': return apiError(ErrorCode.NOT_LEADER_OR_FOLLOWER, err.message);
       default: return apiError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message);
     }

@@ -36,6 +36,8 @@ export interface ControlPlane {
   deleteTopic(name: string): Promise<TopicInfo | undefined>;
   setPartitionCount(name: string, partitions: number): Promise<TopicInfo>;
   setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicInfo>;
+  /** Reserves `count` producer ids no other call (or broker, or restart) gets; returns the first. */
+  allocateProducerIds(count: number): Promise<bigint>;
   brokerConfigs(): Record<string, string>;
   setBrokerConfigs(configs: Record<string, string>): Promise<void>;
   brokers(): BrokerInfo[];

@@ -16,6 +16,8 @@ interface Persisted {
   clusterId: string;
   topics: TopicInfo[];
   brokerConfigs: Record<string, string>;
+  /** The next producer id not yet handed out (a decimal string: ids are 64-bit). */
+  nextProducerId?: string;
 }
 
 export class LocalControlPlane implements ControlPlane {
@@ -23,6 +25,7 @@ export class LocalControlPlane implements ControlPlane {
   private readonly byId = new Map<string, TopicInfo>();
   private dynamicBrokerConfigs: Record<string, string> = {};
   private cluster = '';
+  private nextProducerId = 0n;
   private readonly listeners = new Set<(event: ControlPlaneEvent) => void>();
   private readonly mutex = new Mutex();
 
@@ -55,6 +58,7 @@ export class LocalControlPlane implements ControlPlane {
     }
     this.cluster = data.clusterId;
     this.dynamicBrokerConfigs = data.brokerConfigs ?? {};
+    this.nextProducerId = BigInt(data.nextProducerId ?? '0');
     for (const topic of data.topics) this.index(topic);
   }
 
@@ -69,6 +73,7 @@ export class LocalControlPlane implements ControlPlane {
       clusterId: this.cluster,
       topics: [...this.topics.values()],
       brokerConfigs: this.dynamicBrokerConfigs,
+      nextProducerId: String(this.nextProducerId),
     };
     await writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
   }
@@ -150,6 +155,20 @@ export class LocalControlPlane implements ControlPlane {
       }
       this.emit({ type: 'topic-changed', topic: after });
       return after;
+    });
+  }
+
+  allocateProducerIds(count: number): Promise<bigint> {
+    return this.mutex.runExclusive(async () => {
+      const first = this.nextProducerId;
+      this.nextProducerId = first + BigInt(count);
+      try {
+        await this.persist();
+      } catch (err) {
+        this.nextProducerId = first;
+        throw err;
+      }
+      return first;
     });
   }
 

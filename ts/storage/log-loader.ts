@@ -100,6 +100,7 @@ export async function loadLog(options: LoadLogOptions): Promise<{ log: Partition
     engine, dir, topicPartition: options.topicPartition, config, clock: options.clock, logger,
     segments, logStartOffset: minBig(options.logStartOffset, logEnd), recoveryPoint,
   });
+  await log.loadProducerState();
   return { log, report };
 }
 

@@ -21,6 +21,7 @@ import { fsyncDir } from './fs-utils.js';
 import { Mutex } from './mutex.js';
 import {
   baseOffsetOf,
+  baseSequenceOf,
   baseTimestampOf,
   batchSize,
   CompressionCodec,
@@ -28,6 +29,8 @@ import {
   compressionCodecOf,
   lastOffsetDeltaOf,
   maxTimestampOf,
+  producerEpochOf,
+  producerIdOf,
   setLogAppendTime,
   stampBatch,
   TIMESTAMP_TYPE_MASK,
@@ -35,6 +38,7 @@ import {
   validateProducedBatch,
   type BatchError,
 } from './record-batch.js';
+import { ProducerStateManager, type BatchRecord } from './producer-state-manager.js';
 import { forEachRecord, newRecordView } from './records.js';
 import { planRetention, type RetentionReason } from './retention.js';
 
@@ -42,6 +46,8 @@ import { planRetention, type RetentionReason } from './retention.js';
 const WRITE_GROUP_BYTES_MAX = 8 * 1024 * 1024;
 /** Bytes read at a time while looking for a timestamp inside a segment. */
 const TIMESTAMP_SCAN_BYTES = 1024 * 1024;
+/** Bytes read at a time while rebuilding producer state. */
+const PRODUCER_REPLAY_BYTES = 1024 * 1024;
 
 export interface AppendInfo {
   baseOffset: bigint;
@@ -74,8 +80,16 @@ export interface ReadOptions {
   minOneBatch?: boolean;
 }
 
+/** A producer batch checked at append time, completed when its write succeeds or fails. */
+interface ProducerBatch {
+  producerId: bigint;
+  batch: BatchRecord;
+  settle: (error: Error | null) => void;
+}
+
 interface PendingAppend {
   buf: Buffer;
+  producerBatches: ProducerBatch[] | null;
   bytes: number;
   recordCount: number;
   leaderEpoch: number;
@@ -124,6 +138,7 @@ export class PartitionLog {
   private readonly runningDeletes = new Set<Promise<void>>();
   /** Called after each group of appends becomes visible (wakes long-polling fetches). */
   onAppend: (() => void) | undefined;
+  readonly producerState: ProducerStateManager;
 
   constructor(options: PartitionLogOptions) {
     if (options.segments.length === 0) throw new Error('a partition log needs at least one segment');
@@ -137,6 +152,7 @@ export class PartitionLog {
     this._logStartOffset = options.logStartOffset > this.segments[0]!.baseOffset ? options.logStartOffset : this.segments[0]!.baseOffset;
     this._recoveryPoint = options.recoveryPoint;
     this.lastFlushMs = this.clock.nowMs();
+    this.producerState = new ProducerStateManager(this.dir);
   }
 
   get logStartOffset(): bigint {
@@ -217,14 +233,106 @@ export class PartitionLog {
     if (this.queue.length >= PARTITION_APPENDS_QUEUED_MAX || this.queuedBytes + records.length > PARTITION_APPEND_BYTES_QUEUED_MAX) {
       return Promise.reject(new GodelError('QUEUE_FULL', `${this.describe()}: too many appends queued; retry later`));
     }
+    const checked = this.checkProducers(records);
+    if (checked instanceof GodelError) return Promise.reject(checked);
+    if (checked !== null && 'duplicate' in checked) return this.duplicateOf(checked.duplicate, recordCount);
     return new Promise<AppendInfo>((resolve, reject) => {
       this.queue.push({
-        buf: records, bytes: records.length, recordCount, leaderEpoch: options.leaderEpoch ?? 0,
+        buf: records, producerBatches: checked, bytes: records.length, recordCount, leaderEpoch: options.leaderEpoch ?? 0,
         logAppendTimeMs: logAppendTime ? nowMs : -1, maxTimestamp, baseOffset: -1n, lastOffset: -1n, resolve, reject,
       });
       this.queuedBytes += records.length;
       if (!this.draining) void this.drain();
     });
+  }
+
+  /**
+   * Idempotence: checks every batch that carries a producer id against the producer's state.
+   * Returns the batches now pending, a duplicate to answer from, an error, or null (no producer).
+   */
+  private checkProducers(records: Buffer): ProducerBatch[] | { duplicate: BatchRecord } | GodelError | null {
+    let pending: ProducerBatch[] | null = null;
+    const single = batchSize(records, 0) === records.length;
+    for (let pos = 0; pos < records.length; pos += batchSize(records, pos)) {
+      const producerId = producerIdOf(records, pos);
+      if (producerId < 0n) continue;
+      const firstSeq = baseSequenceOf(records, pos);
+      const lastSeq = (firstSeq + lastOffsetDeltaOf(records, pos)) % 0x80000000;
+      const result = this.producerState.check(producerId, producerEpochOf(records, pos), firstSeq, lastSeq);
+      if (result.kind === 'error') {
+        for (const p of pending ?? []) this.producerState.forget(p.producerId, p.batch);
+        return new GodelError(result.error, `${this.describe()}: ${result.message}`);
+      }
+      if (result.kind === 'duplicate') {
+        if (single) return { duplicate: result.batch };
+        for (const p of pending ?? []) this.producerState.forget(p.producerId, p.batch);
+        return new GodelError('OUT_OF_ORDER_SEQUENCE_NUMBER', `${this.describe()}: a duplicate batch inside a multi-batch append`);
+      }
+      const batch = result.batch;
+      let settle!: (error: Error | null) => void;
+      batch.written = new Promise<void>((resolve, reject) => {
+        settle = (error) => (error === null ? resolve() : reject(error));
+      });
+      batch.written.catch(() => undefined);
+      (pending ??= []).push({ producerId, batch, settle });
+    }
+    return pending;
+  }
+
+  /** A retried batch already in the log (or on its way): answer with its offsets, write nothing. */
+  private async duplicateOf(batch: BatchRecord, recordCount: number): Promise<AppendInfo> {
+    if (batch.written !== null) await batch.written;
+    return { baseOffset: batch.firstOffset, lastOffset: batch.lastOffset, logAppendTimeMs: -1, logStartOffset: this._logStartOffset, recordCount };
+  }
+
+  /** Completes (or forgets, on failure) the producer batches of an append. */
+  private settleProducers(item: PendingAppend, error: Error | null): void {
+    if (item.producerBatches === null) return;
+    for (const p of item.producerBatches) {
+      if (error !== null) this.producerState.forget(p.producerId, p.batch);
+      p.batch.written = null;
+      p.settle(error);
+    }
+  }
+
+  /**
+   * Rebuilds idempotent-producer state at load: the newest snapshot, then every batch after it
+   * (from the active segment when there is no snapshot: older producers count as unknown, which
+   * only means an old retry is not recognised).
+   */
+  async loadProducerState(): Promise<void> {
+    const fromSnapshot = await this.producerState.loadSnapshot(this.logEndOffset);
+    let offset = fromSnapshot ?? this.activeSegment.baseOffset;
+    if (offset < this._logStartOffset) offset = this._logStartOffset;
+    while (offset < this.logEndOffset) {
+      let records: Buffer;
+      try {
+        records = (await this.read(offset, PRODUCER_REPLAY_BYTES)).records;
+      } catch (err) {
+        this.logger.warn({ log: this.describe(), offset: String(offset), err: String(err) }, 'stopped rebuilding producer state early');
+        return;
+      }
+      if (records.length === 0) return;
+      for (let pos = 0; pos < records.length; pos += batchSize(records, pos)) {
+        const base = baseOffsetOf(records, pos);
+        const last = lastOffsetOf(records, pos);
+        const producerId = producerIdOf(records, pos);
+        if (producerId >= 0n && last >= offset) {
+          const firstSeq = baseSequenceOf(records, pos);
+          this.producerState.replay(producerId, producerEpochOf(records, pos), firstSeq,
+            (firstSeq + lastOffsetDeltaOf(records, pos)) % 0x80000000, base, last);
+        }
+        if (last + 1n > offset) offset = last + 1n;
+      }
+    }
+  }
+
+  private async snapshotProducers(offset: bigint): Promise<void> {
+    try {
+      await this.producerState.takeSnapshot(offset);
+    } catch (err) {
+      this.logger.warn({ log: this.describe(), err: String(err) }, 'could not write a producer state snapshot');
+    }
   }
 
   private refusal(): GodelError | null {
@@ -259,7 +367,7 @@ export class PartitionLog {
         // Could not create the next segment (disk full, I/O error): refuse this append only.
         this.queue.shift();
         this.queuedBytes -= first.bytes;
-        first.reject(storageError(this, 'could not roll a new segment', err));
+        this.fail(first, storageError(this, 'could not roll a new segment', err));
         return;
       }
     }
@@ -274,10 +382,17 @@ export class PartitionLog {
       this.queue.shift();
       this.queuedBytes -= item.bytes;
       item.baseOffset = nextOffset;
+      let producerBatch = 0;
       for (let pos = 0; pos < item.buf.length;) {
         const size = batchSize(item.buf, pos);
         stampBatch(item.buf, pos, nextOffset, item.leaderEpoch);
-        nextOffset += BigInt(lastOffsetDeltaOf(item.buf, pos)) + 1n;
+        const last = nextOffset + BigInt(lastOffsetDeltaOf(item.buf, pos));
+        if (item.producerBatches !== null && producerIdOf(item.buf, pos) >= 0n) {
+          const p = item.producerBatches[producerBatch++]!;
+          p.batch.firstOffset = nextOffset;
+          p.batch.lastOffset = last;
+        }
+        nextOffset = last + 1n;
         pos += size;
       }
       item.lastOffset = nextOffset - 1n;
@@ -291,7 +406,7 @@ export class PartitionLog {
     } catch (err) {
       await this.undoWrite(segment, position, err);
       const error = storageError(this, 'write failed', err);
-      for (const item of group) item.reject(error);
+      for (const item of group) this.fail(item, error);
       return;
     }
     let at = position;
@@ -327,18 +442,28 @@ export class PartitionLog {
       this.durableAcks = this.durableAcks.then(() => synced).then((failure) => {
         if (failure !== null) {
           const error = storageError(this, 'fdatasync failed', failure);
-          for (const item of group) item.reject(error);
+          for (const item of group) this.fail(item, error);
         } else if (this.offline !== null) {
           const error = new GodelError('LOG_OFFLINE', `${this.describe()} went offline before this append was durable: ${this.offline.message}`);
-          for (const item of group) item.reject(error);
+          for (const item of group) this.fail(item, error);
         } else {
           this.advanceRecoveryPoint(upTo, segment);
-          for (const item of group) item.resolve(this.appendInfo(item));
+          for (const item of group) this.succeed(item);
         }
       });
       return;
     }
-    for (const item of group) item.resolve(this.appendInfo(item));
+    for (const item of group) this.succeed(item);
+  }
+
+  private succeed(item: PendingAppend): void {
+    this.settleProducers(item, null);
+    item.resolve(this.appendInfo(item));
+  }
+
+  private fail(item: PendingAppend, error: Error): void {
+    this.settleProducers(item, error);
+    item.reject(error);
   }
 
   private appendInfo(item: PendingAppend): AppendInfo {
@@ -371,7 +496,7 @@ export class PartitionLog {
   private failQueued(error: GodelError): void {
     const queued = this.queue.splice(0, this.queue.length);
     this.queuedBytes = 0;
-    for (const item of queued) item.reject(error);
+    for (const item of queued) this.fail(item, error);
   }
 
   private shouldRoll(item: PendingAppend, pendingBytes = 0): boolean {
@@ -398,6 +523,7 @@ export class PartitionLog {
     this.segments.push(segment);
     this.logger.debug({ log: this.describe(), baseOffset: String(baseOffset) }, 'rolled a new segment');
     old.flushing = this.flushSegment(old, baseOffset);
+    void this.snapshotProducers(baseOffset);
   }
 
   private segmentSettings(): { indexIntervalBytes: number; segmentIndexBytes: number } {
@@ -565,6 +691,7 @@ export class PartitionLog {
       try {
         await this.removeSegments(removed, 0);
         await this.segments[keep]!.truncateTo(offset);
+        this.producerState.truncateTo(this.logEndOffset);
         this._recoveryPoint = this._recoveryPoint < this.logEndOffset ? this._recoveryPoint : this.logEndOffset;
       } catch (err) {
         this.takeOffline('truncation failed', err);
@@ -669,6 +796,7 @@ export class PartitionLog {
         } catch (err) {
           this.takeOffline('final flush failed', err);
         }
+        if (this.offline === null) await this.snapshotProducers(this.logEndOffset);
       }
       await Promise.allSettled(this.segments.map((s) => s.close()));
     });
