@@ -28,8 +28,11 @@ export interface ConnectionOptions {
 }
 
 interface Slot {
-  /** The encoded response frame, null until ready; NO_RESPONSE for requests that get none. */
-  frame: Buffer | null | typeof NO_RESPONSE;
+  /**
+   * The encoded response frame, null until ready; NO_RESPONSE for requests that get none. A frame
+   * is a list of chunks: record batches are written from the buffers they were read into.
+   */
+  frame: Buffer[] | null | typeof NO_RESPONSE;
 }
 
 export class Connection {
@@ -184,16 +187,16 @@ export class Connection {
     this.flush();
   }
 
-  private encodeResponse(ctx: RequestContext, response: unknown): Buffer {
+  private encodeResponse(ctx: RequestContext, response: unknown): Buffer[] {
     const w = this.writer.reset();
     const sizeAt = w.reserveInt32();
     encodeResponseHeader(w, ctx.correlationId, responseHeaderVersion(ctx.apiKey, ctx.apiVersion));
     apiCodec(ctx.apiKey)!.response.encode(w, response, ctx.apiVersion);
     w.int32At(sizeAt, w.length - SIZE_BYTES);
-    return w.finish();
+    return w.finishChunks();
   }
 
-  private unsupportedApiVersions(correlationId: number): Buffer {
+  private unsupportedApiVersions(correlationId: number): Buffer[] {
     const w = this.writer.reset();
     const sizeAt = w.reserveInt32();
     encodeResponseHeader(w, correlationId, 0);
@@ -202,7 +205,7 @@ export class Connection {
       supportedFeatures: [], finalizedFeaturesEpoch: -1n, finalizedFeatures: [], zkMigrationReady: false,
     }, 0);
     w.int32At(sizeAt, w.length - SIZE_BYTES);
-    return w.finish();
+    return w.finishChunks();
   }
 
   private respondWith(slot: Slot): void {
@@ -219,10 +222,13 @@ export class Connection {
 
   /** Writes ready responses in request order. */
   private flush(): void {
+    if (this.slots.length === 0 || this.slots[0]!.frame === null) return;
+    this.socket.cork();
     while (this.slots.length > 0 && this.slots[0]!.frame !== null) {
       const frame = this.slots.shift()!.frame;
-      if (frame !== NO_RESPONSE && !this.closed) this.socket.write(frame as Buffer);
+      if (frame !== NO_RESPONSE && frame !== null && !this.closed) for (const chunk of frame) this.socket.write(chunk);
     }
+    this.socket.uncork();
     this.updateFlow();
   }
 
