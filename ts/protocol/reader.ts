@@ -133,6 +133,14 @@ export class Reader {
 
   /** UNSIGNED_VARINT: at most 5 bytes, value 0..2^32-1. */
   uvarint(): number {
+    // Fast path: most uvarints (compact lengths, tag counts) fit in one byte.
+    if (this.offset < this.end) {
+      const first = this.buf[this.offset]!;
+      if (first < 0x80) {
+        this.offset++;
+        return first;
+      }
+    }
     let value = 0;
     let shift = 0;
     const buf = this.buf;
