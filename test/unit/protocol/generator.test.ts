@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BANNER, DEFAULT_SPEC_DIR, stripJsonComments } from '../../../scripts/generate-protocol.js';
+import { BANNER, DEFAULT_SPEC_DIR, generateProtocol, stripJsonComments } from '../../../scripts/generate-protocol.js';
+import { Reader } from '../../../ts/protocol/reader.js';
+import { Writer } from '../../../ts/protocol/writer.js';
 import { API_TABLE } from '../../../ts/protocol/api-keys.js';
 import { API_CODECS, apiCodec } from '../../../ts/protocol/generated/index.js';
 import { MESSAGE_SCHEMAS } from '../../../ts/protocol/generated/schemas.js';
@@ -63,5 +65,71 @@ describe('generated codecs match the advertised table', () => {
   it('the consumer protocol data types are generated for their whole spec range', () => {
     expect(MESSAGE_SCHEMAS.ConsumerProtocolSubscription).toMatchObject({ kind: 'data', minVersion: 0, maxVersion: 3, flexibleFrom: null });
     expect(MESSAGE_SCHEMAS.ConsumerProtocolAssignment).toMatchObject({ kind: 'data', minVersion: 0, maxVersion: 3, flexibleFrom: null });
+  });
+});
+
+describe('spec features our spec files do not use yet', () => {
+  // commonStructs, a field without "versions" (taken from taggedVersions), a tagged struct, and a
+  // field-level flexibleVersions override ("none": an int16 string even in flexible versions).
+  const request = {
+    apiKey: 999, type: 'request', name: 'TestThingRequest', validVersions: '0-3', flexibleVersions: '2+',
+    fields: [
+      { name: 'Items', type: '[]Item', versions: '0+' },
+      { name: 'Extra', type: 'Item', taggedVersions: '2+', tag: 0 },
+      { name: 'Label', type: 'string', versions: '0+', flexibleVersions: 'none' },
+    ],
+    commonStructs: [
+      { name: 'Item', versions: '0+', fields: [
+        { name: 'Id', type: 'int32', versions: '0+' },
+        { name: 'Note', type: 'string', versions: '3+', nullableVersions: '3+', default: 'null' },
+      ] },
+    ],
+  };
+  const response = { apiKey: 999, type: 'response', name: 'TestThingResponse', validVersions: '0-3', flexibleVersions: '2+', fields: [] };
+
+  it('generates working codecs for them', async () => {
+    const specs = fs.mkdtempSync(path.join(os.tmpdir(), 'godel-specs-'));
+    try {
+      fs.writeFileSync(path.join(specs, 'TestThingRequest.json'), `// comment\n${JSON.stringify(request)}`);
+      fs.writeFileSync(path.join(specs, 'TestThingResponse.json'), JSON.stringify(response));
+      const source = generateProtocol(specs).get('test-thing-request.ts')!;
+      expect(source).toContain('export interface TestThingRequestItem {');
+      const file = path.join(specs, 'test-thing-request.ts');
+      fs.writeFileSync(file, source.replaceAll("'../", `'${REPO}/ts/protocol/`));
+      const mod = (await import(file)) as {
+        encodeTestThingRequest(w: Writer, v: unknown, version: number): void;
+        decodeTestThingRequest(r: Reader, version: number): unknown;
+      };
+      const value = { items: [{ id: 5, note: null }], extra: { id: 7, note: null }, label: 'x' };
+      const at = (version: number, v: unknown): string => {
+        const w = new Writer();
+        mod.encodeTestThingRequest(w, v, version);
+        return w.finish().toString('hex');
+      };
+      // v0: int32 count, item id, int16 label. Extra does not exist before v2 and is left default.
+      expect(at(0, { ...value, extra: { id: 0, note: null } })).toBe('00000001' + '00000005' + '0001' + '78');
+      // v2: compact count, item (id, empty tagged section), label still int16, tagged Extra (tag 0, size 5).
+      const v2 = '02' + '00000005' + '00' + '0001' + '78' + '01' + '00' + '05' + '00000007' + '00';
+      expect(at(2, value)).toBe(v2);
+      expect(mod.decodeTestThingRequest(new Reader(Buffer.from(v2, 'hex')), 2)).toEqual(value);
+      // v3: the common struct gains its nullable Note.
+      const v3value = { items: [{ id: 5, note: 'n' }], extra: { id: 0, note: null }, label: '' };
+      expect(at(3, v3value)).toBe('02' + '00000005' + '026e' + '00' + '0000' + '00');
+      expect(mod.decodeTestThingRequest(new Reader(Buffer.from(at(3, v3value), 'hex')), 3)).toEqual(v3value);
+    } finally {
+      fs.rmSync(specs, { recursive: true, force: true });
+    }
+  });
+
+  it('fails loudly on what it does not support', () => {
+    const specs = fs.mkdtempSync(path.join(os.tmpdir(), 'godel-specs-'));
+    try {
+      const bad = { ...request, fields: [{ name: 'S', type: 'Item', versions: '0+', nullableVersions: '0+' }] };
+      fs.writeFileSync(path.join(specs, 'TestThingRequest.json'), JSON.stringify(bad));
+      fs.writeFileSync(path.join(specs, 'TestThingResponse.json'), JSON.stringify(response));
+      expect(() => generateProtocol(specs)).toThrowError(/nullable structs are not supported/);
+    } finally {
+      fs.rmSync(specs, { recursive: true, force: true });
+    }
   });
 });
