@@ -1,0 +1,253 @@
+// Bad input on the wire against a real broker process: malformed frames, lying length fields,
+// unknown APIs and versions, corrupt batches, oversized frames, idle and surplus connections.
+// Each one gets a clean close (or a Kafka error) for that client only; the broker keeps serving.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTsEngine } from '../../ts/engine/fallback.js';
+import { ErrorCode } from '../../ts/protocol/error-codes.js';
+import { encodeRequestFrame } from '../../ts/protocol/headers.js';
+import { decodeApiVersionsResponse } from '../../ts/protocol/generated/api-versions-response.js';
+import { decodeMetadataResponse } from '../../ts/protocol/generated/metadata-response.js';
+import { Reader } from '../../ts/protocol/reader.js';
+import { Writer } from '../../ts/protocol/writer.js';
+import { buildRecordBatch } from '../../ts/storage/record-batch-builder.js';
+import { kafkaRequest, startBroker, waitFor, type BrokerProcess } from '../helpers/broker.js';
+
+const engine = createTsEngine();
+
+/** A raw connection that collects response frames and notices when the broker closes it. */
+class RawClient {
+  readonly frames: Buffer[] = [];
+  closed = false;
+  private buffered = Buffer.alloc(0);
+  private readonly socket: net.Socket;
+
+  constructor(broker: BrokerProcess) {
+    this.socket = net.connect({ host: broker.host, port: broker.port });
+    this.socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
+        const size = this.buffered.readInt32BE(0);
+        this.frames.push(this.buffered.subarray(4, 4 + size));
+        this.buffered = this.buffered.subarray(4 + size);
+      }
+    });
+    this.socket.on('close', () => {
+      this.closed = true;
+    });
+    this.socket.on('error', () => undefined);
+  }
+
+  connected(): Promise<void> {
+    return new Promise((resolve) => (this.socket.readyState === 'open' ? resolve() : this.socket.once('connect', () => resolve())));
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+function frame(body: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length);
+  return Buffer.concat([size, body]);
+}
+
+function header(apiKey: number, apiVersion: number, correlationId: number): Buffer {
+  const b = Buffer.alloc(10 + 4);
+  b.writeInt16BE(apiKey, 0);
+  b.writeInt16BE(apiVersion, 2);
+  b.writeInt32BE(correlationId, 4);
+  b.writeInt16BE(4, 8);
+  b.write('test', 10);
+  return b;
+}
+
+const metadataV1 = (correlationId: number): Buffer =>
+  encodeRequestFrame(new Writer(), { apiKey: 3, apiVersion: 1, correlationId, clientId: 'raw' },
+    { topics: null, allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+
+describe('bad input on the wire', () => {
+  let broker: BrokerProcess;
+
+  beforeAll(async () => {
+    broker = await startBroker({
+      set: { 'socket.request.max.bytes': String(1024 * 1024), 'connections.max.idle.ms': '2000', 'max.connections': '20' },
+    });
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  /** The broker still answers a fresh client. */
+  async function stillServing(): Promise<void> {
+    const response = await kafkaRequest(broker.address, 18, 3, { clientSoftwareName: 'check', clientSoftwareVersion: '1' });
+    expect(response.errorCode).toBe(0);
+    expect(broker.hasExited).toBe(false);
+  }
+
+  async function expectClosed(client: RawClient, logged: RegExp): Promise<void> {
+    await waitFor(() => client.closed, 'the broker to close the connection');
+    await waitFor(() => broker.output.some((line) => logged.test(line)), `a log line matching ${logged}`);
+    await stillServing();
+  }
+
+  it('closes a connection that sends garbage, with one log line', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    client.write(frame(Buffer.from('this is not a kafka request at all')));
+    await expectClosed(client, /malformed|unsupported api key/);
+  });
+
+  it('refuses a frame larger than socket.request.max.bytes before reading it', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(0x7ffffff0);
+    client.write(size);
+    await expectClosed(client, /exceeds socket\.request\.max\.bytes/);
+  });
+
+  it('refuses a negative frame size', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    client.write(Buffer.from([0xff, 0xff, 0xff, 0xf0]));
+    await expectClosed(client, /impossible request size/);
+  });
+
+  it('closes on a body whose lengths lie (an array claiming a billion topics)', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    const body = Buffer.alloc(4);
+    body.writeInt32BE(1_000_000_000);
+    client.write(frame(Buffer.concat([header(3, 1, 7), body])));
+    await expectClosed(client, /malformed Metadata v1 request/);
+  });
+
+  it('closes on a truncated body', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    const full = metadataV1(8);
+    // Keep the header, cut the body short, and fix the size field to match.
+    const cut = full.subarray(4, full.length - 2);
+    client.write(frame(Buffer.concat([cut.subarray(0, 14), Buffer.from([0, 0, 0, 5])])));
+    await expectClosed(client, /malformed Metadata/);
+  });
+
+  it('closes on an unknown api key and on an unsupported version', async () => {
+    const unknown = new RawClient(broker);
+    await unknown.connected();
+    unknown.write(frame(header(9999, 0, 1)));
+    await expectClosed(unknown, /unsupported api key 9999/);
+    const oldProduce = new RawClient(broker);
+    await oldProduce.connected();
+    oldProduce.write(frame(header(0, 2, 1)));
+    await expectClosed(oldProduce, /unsupported version 2 of Produce/);
+  });
+
+  it('answers a too-new ApiVersions with UNSUPPORTED_VERSION and the full list (KIP-511)', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    client.write(frame(Buffer.concat([header(18, 99, 42), Buffer.from([0])])));
+    await waitFor(() => client.frames.length > 0, 'the ApiVersions answer');
+    const reader = new Reader(client.frames[0]!);
+    expect(reader.int32()).toBe(42);
+    const body = decodeApiVersionsResponse(reader, 0);
+    expect(body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
+    expect(body.apiKeys.find((k) => k.apiKey === 18)).toMatchObject({ minVersion: 0, maxVersion: 3 });
+    expect(body.apiKeys.find((k) => k.apiKey === 0)).toMatchObject({ minVersion: 3 });
+    client.destroy();
+  });
+
+  it('answers pipelined requests in order', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    const requests = Array.from({ length: 60 }, (_, i) => metadataV1(1000 + i));
+    client.write(Buffer.concat(requests));
+    await waitFor(() => client.frames.length === 60, 'sixty responses');
+    const ids = client.frames.map((f) => f.readInt32BE(0));
+    expect(ids).toEqual(Array.from({ length: 60 }, (_, i) => 1000 + i));
+    const first = new Reader(client.frames[0]!, 4);
+    expect(decodeMetadataResponse(first, 1).brokers[0]!.port).toBe(broker.port);
+    client.destroy();
+  });
+
+  it('refuses a corrupt batch with CORRUPT_MESSAGE, writes nothing and keeps the connection', async () => {
+    await kafkaRequest(broker.address, 19, 4, {
+      topics: [{ name: 'bad-batches', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 10_000, validateOnly: false,
+    }).catch(() => undefined);
+    await waitFor(async () => (await kafkaRequest(broker.address, 3, 1, {
+      topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'bad-batches' }], allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false,
+    })).topics[0]!.errorCode === 0, 'the topic to exist');
+    const good = buildRecordBatch(engine, { records: [{ key: Buffer.from('k'), value: Buffer.from('v') }] });
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 0xff;
+    const produce = (records: Buffer) => kafkaRequest(broker.address, 0, 7, {
+      transactionalId: null, acks: 1, timeoutMs: 10_000,
+      topicData: [{ name: 'bad-batches', partitionData: [{ index: 0, records }] }],
+    });
+    const refused = await produce(bad);
+    expect(refused.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
+    const lying = Buffer.from(good);
+    lying.writeInt32BE(good.length * 10, 8);
+    expect((await produce(lying)).responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.INVALID_RECORD);
+    const accepted = await produce(Buffer.from(good));
+    expect(accepted.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
+    const offsets = await kafkaRequest(broker.address, 2, 1, {
+      replicaId: -1, isolationLevel: 0,
+      topics: [{ name: 'bad-batches', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
+    });
+    expect(offsets.topics[0]!.partitions[0]!.offset).toBe(1n);
+  });
+
+  it('closes idle connections after connections.max.idle.ms', async () => {
+    const client = new RawClient(broker);
+    await client.connected();
+    await waitFor(() => client.closed, 'the idle connection to be closed', 30_000);
+    await stillServing();
+  });
+
+  it('a long-polling fetch holds only its own connection', async () => {
+    await kafkaRequest(broker.address, 3, 4, {
+      topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'long-poll' }], allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false,
+    });
+    const started = Date.now();
+    const held = kafkaRequest(broker.address, 1, 4, {
+      clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1n }, maxWaitMs: 1500, minBytes: 1,
+      maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 'long-poll', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA' }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    // Meanwhile another connection is served at once.
+    await stillServing();
+    const answered = await held;
+    expect(answered.responses[0]!.partitions[0]!.errorCode).toBe(0);
+    expect(answered.responses[0]!.partitions[0]!.records!.length).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+  });
+});
+
+describe('connection limits', () => {
+  it('refuses connections past max.connections and keeps serving the others', async () => {
+    const broker = await startBroker({ set: { 'max.connections': '3' } });
+    try {
+      const clients = Array.from({ length: 3 }, () => new RawClient(broker));
+      await Promise.all(clients.map((c) => c.connected()));
+      const extra = new RawClient(broker);
+      await waitFor(() => extra.closed, 'the connection past the limit to be dropped');
+      await waitFor(() => broker.output.some((l) => l.includes('max.connections reached')), 'the refusal to be logged');
+      clients[0]!.write(metadataV1(5));
+      await waitFor(() => clients[0]!.frames.length === 1, 'an answer on an accepted connection');
+      for (const c of clients) c.destroy();
+    } finally {
+      await broker.stop();
+    }
+  });
+});
