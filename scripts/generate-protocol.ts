@@ -71,6 +71,7 @@ function exclude(ctx: Range, r: Range): Range {
 function cond(r: Range, ctx: Range): boolean | string {
   const i = intersect(r, ctx);
   if (isEmpty(i)) return false;
+  if (i.lo > ctx.lo && i.hi < ctx.hi && i.lo === i.hi) return `version === ${i.lo}`;
   const parts: string[] = [];
   if (i.lo > ctx.lo) parts.push(`version >= ${i.lo}`);
   if (i.hi < ctx.hi) parts.push(`version <= ${i.hi}`);

@@ -175,7 +175,7 @@ function writeOffsetCommitRequestPartition(w: Writer, v: OffsetCommitRequestPart
   if (version >= 6) {
     w.int32(v.committedLeaderEpoch);
   }
-  if (version >= 1 && version <= 1) {
+  if (version === 1) {
     w.int64(v.commitTimestamp);
   }
   if (version >= 8) {
@@ -196,7 +196,7 @@ function readOffsetCommitRequestPartition(r: Reader, version: number): OffsetCom
     _committedLeaderEpoch = r.int32();
   }
   let _commitTimestamp: bigint = -1n;
-  if (version >= 1 && version <= 1) {
+  if (version === 1) {
     _commitTimestamp = r.int64();
   }
   const _committedMetadata = (version >= 8 ? r.compactNullableString() : r.nullableString());
