@@ -42,6 +42,8 @@ interface Ack {
 class Writer {
   readonly acks: Ack[] = [];
   readyLine: string | null = null;
+  /** Lines that were neither `ready` nor `ack` (the test fails on any). */
+  readonly unexpected: string[] = [];
   stderr = '';
   private readonly child: ChildProcessWithoutNullStreams;
   /** Settles when the child exited and its output was read to the end. */
@@ -67,6 +69,7 @@ class Writer {
       this.exited = true;
       this.wake();
     });
+    this.done.catch(() => undefined); // awaited by kill(); a spawn error also ends untilAcks()
   }
 
   private onLine(line: string): void {
@@ -74,7 +77,7 @@ class Writer {
     if (parts[0] === 'ready') this.readyLine = line;
     else if (parts[0] === 'ack' && parts.length === 4) {
       this.acks.push({ baseOffset: BigInt(parts[1]!), firstId: Number(parts[2]), count: Number(parts[3]) });
-    } else throw new Error(`unexpected line from crash-writer: ${line}`);
+    } else this.unexpected.push(line);
     this.wake();
   }
 
@@ -82,6 +85,7 @@ class Writer {
   async untilAcks(count: number): Promise<void> {
     const deadline = Date.now() + CHILD_DEADLINE_MS;
     while (this.acks.length < count) {
+      if (this.unexpected.length > 0) throw new Error(`unexpected output from crash-writer: ${this.unexpected.join('\n')}`);
       if (this.exited) throw new Error(`crash-writer exited after ${this.acks.length} acks:\n${this.stderr}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`crash-writer gave ${this.acks.length} of ${count} acks in ${CHILD_DEADLINE_MS} ms:\n${this.stderr}`);
@@ -100,6 +104,7 @@ class Writer {
     this.child.kill('SIGKILL');
     const { signal } = await this.done;
     expect(signal, `crash-writer should die by SIGKILL; stderr:\n${this.stderr}`).toBe('SIGKILL');
+    expect(this.unexpected).toEqual([]);
   }
 }
 
