@@ -166,11 +166,7 @@ export class LogSegment {
   private async rebuild(fileSize: number, verify: boolean): Promise<ScanResult> {
     this.size = 0;
     this.bytesSinceLastIndexEntry = 0;
-    const result = await scanBatches(this.engine, this.log, 0, fileSize, verify, (buf, pos, size, filePosition) => {
-      if (!this.fits(buf, pos)) return false;
-      this.indexBatch(buf, pos, size, filePosition);
-      return true;
-    });
+    const result = await scanBatches(this.engine, this.log, 0, fileSize, verify, this.indexVisitor);
     return this.finishScan(result, fileSize);
   }
 
@@ -187,20 +183,9 @@ export class LogSegment {
     }
     this.size = last.position;
     this.bytesSinceLastIndexEntry = 0;
-    let first = true;
-    const result = await scanBatches(this.engine, this.log, last.position, fileSize, false, (buf, pos, size, filePosition) => {
-      if (!this.fits(buf, pos)) return false;
-      if (first && this.offsetIndex.entries > 0) {
-        // The indexed batch is already in the index: only track its offsets and timestamps.
-        first = false;
-        this.trackBatch(buf, pos, size);
-        this.bytesSinceLastIndexEntry = size;
-        return true;
-      }
-      first = false;
-      this.indexBatch(buf, pos, size, filePosition);
-      return true;
-    });
+    // The batch at the last entry is already indexed: with no bytes counted since that entry,
+    // indexBatch() adds no entry for it and only tracks its offsets and timestamps.
+    const result = await scanBatches(this.engine, this.log, last.position, fileSize, false, this.indexVisitor);
     if (this.size > 0) await this.loadRollingTimestamp();
     return this.finishScan(result, fileSize);
   }
@@ -228,17 +213,12 @@ export class LogSegment {
     return base >= this.nextOffset && last - this.baseOffset <= 0xffffffffn;
   }
 
-  private trackBatch(buf: Buffer, pos: number, size: number): void {
-    const last = baseOffsetOf(buf, pos) + BigInt(lastOffsetDeltaOf(buf, pos));
-    const ts = maxTimestampOf(buf, pos);
-    if (ts > this.maxTimestamp) {
-      this.maxTimestamp = ts;
-      this.offsetOfMaxTimestamp = last;
-    }
-    if (this.rollingBasedTimestampMs === undefined && ts >= 0n) this.rollingBasedTimestampMs = Number(ts);
-    this.nextOffset = last + 1n;
-    this.size += size;
-  }
+  /** Scan visitor: batches whose offsets belong here are indexed; any other stops the scan. */
+  private readonly indexVisitor = (buf: Buffer, pos: number, size: number, filePosition: number): boolean => {
+    if (!this.fits(buf, pos)) return false;
+    this.indexBatch(buf, pos, size, filePosition);
+    return true;
+  };
 
   /**
    * Records a batch now in the file at `filePosition` (Kafka's LogSegment.append, per batch): an
