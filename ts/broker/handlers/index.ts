@@ -1,15 +1,31 @@
 // Every API the broker serves, registered once at start.
 import type { ApiRegistry } from '../api-registry.js';
 import type { BrokerServices } from '../services.js';
+import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteRecordsHandler } from './delete-records.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 
 export function registerHandlers(registry: ApiRegistry, services: BrokerServices): void {
   for (const make of [apiVersionsHandler, metadataHandler, produceHandler, fetchHandler, listOffsetsHandler, initProducerIdHandler]) {
+    registry.register(make(services));
+  }
+  // Admin APIs.
+  for (const make of [
+    createTopicsHandler, deleteTopicsHandler, createPartitionsHandler, deleteRecordsHandler, describeConfigsHandler,
+    alterConfigsHandler, incrementalAlterConfigsHandler, describeClusterHandler, offsetForLeaderEpochHandler,
+  ]) {
     registry.register(make(services));
   }
 }
