@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what `npm run test:interop` needs, on Debian 12 (bookworm), as root or through sudo:
+#   - kcat (librdkafka), python3-kafka (kafka-python), python3-confluent-kafka (librdkafka again)
+#   - Java 17 and Maven, then pre-fetches the interop Maven project's dependencies for both
+#     kafka-clients versions the suite runs (3.9.x and 4.x) into ~/.m2, so the tests can build
+#     offline.
+# Usage: bash scripts/install-interop-deps.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Keep these two in step with test/interop/java.test.ts.
+KAFKA_CLIENTS_VERSIONS=(3.9.2 4.4.0)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+
+PKGS=(kcat python3 python3-kafka python3-confluent-kafka openjdk-17-jdk-headless maven)
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+# A JDK and Maven installed some other way (e.g. SDKMAN) are fine too.
+if command -v java >/dev/null && command -v mvn >/dev/null; then
+  filtered=()
+  for p in "${missing[@]}"; do
+    case "$p" in openjdk-*|maven) ;; *) filtered+=("$p") ;; esac
+  done
+  missing=("${filtered[@]}")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "install-interop-deps: needs apt-get (Debian 12); install ${missing[*]} by other means" >&2
+    exit 1
+  fi
+  echo "install-interop-deps: apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Debian's python modules live under /usr/bin/python3, whatever python3 is first on PATH.
+/usr/bin/python3 -c 'import kafka, confluent_kafka; print("kafka-python", kafka.__version__, "confluent-kafka", confluent_kafka.version()[0], "librdkafka", confluent_kafka.libversion()[0])'
+kcat_version=$(kcat -V)
+grep -m1 'Version' <<<"$kcat_version"
+
+for v in "${KAFKA_CLIENTS_VERSIONS[@]}"; do
+  echo "install-interop-deps: fetching kafka-clients $v for test/interop/java"
+  # package (not only dependency:go-offline) so every plugin the test's offline build uses is
+  # cached; it builds into test/interop/java/target/kafka-$v/ (git-ignored), as the test does.
+  mvn -q -B -Dstyle.color=never -f test/interop/java/pom.xml -Dkafka.version="$v" package
+done
+echo "install-interop-deps: done"
