@@ -30,6 +30,11 @@ export interface BrokerConfig {
   queuedMaxRequestsPerConnection: number;
   offsetsTopicNumPartitions: number;
   groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  offsetMetadataMaxBytes: number;
+  offsetsRetentionMinutes: number;
+  offsetsRetentionCheckIntervalMs: number;
   /** Every key as given (Kafka names), including the log defaults the LogManager reads. */
   raw: Record<string, string>;
 }
@@ -71,6 +76,11 @@ const BROKER_KEYS: Record<string, { default: string; parse: Parser; doc: string 
   'queued.max.requests': { default: '500', parse: int(1, 100_000), doc: 'In-flight requests per connection' },
   'offsets.topic.num.partitions': { default: '50', parse: int(1, 10_000), doc: 'Partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { default: '3000', parse: int(0, INT_MAX), doc: 'Wait for more members before the first rebalance' },
+  'group.min.session.timeout.ms': { default: '6000', parse: int(0, INT_MAX), doc: 'Shortest session timeout a group member may ask for' },
+  'group.max.session.timeout.ms': { default: '1800000', parse: int(0, INT_MAX), doc: 'Longest session timeout a group member may ask for' },
+  'offset.metadata.max.bytes': { default: '4096', parse: int(0, INT_MAX), doc: 'Longest metadata string an offset commit may carry' },
+  'offsets.retention.minutes': { default: '10080', parse: int(1, INT_MAX), doc: 'Committed offsets of a group that stays empty expire after this' },
+  'offsets.retention.check.interval.ms': { default: '600000', parse: int(1, INT_MAX), doc: 'How often expired offsets are looked for' },
 };
 
 /** Log-related broker keys (validated by the log config), besides the `log.*` ones. */
@@ -134,6 +144,11 @@ export function buildBrokerConfig(props: Readonly<Record<string, string>>): Buil
     queuedMaxRequestsPerConnection: get('queued.max.requests'),
     offsetsTopicNumPartitions: get('offsets.topic.num.partitions'),
     groupInitialRebalanceDelayMs: get('group.initial.rebalance.delay.ms'),
+    groupMinSessionTimeoutMs: get('group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: get('group.max.session.timeout.ms'),
+    offsetMetadataMaxBytes: get('offset.metadata.max.bytes'),
+    offsetsRetentionMinutes: get('offsets.retention.minutes'),
+    offsetsRetentionCheckIntervalMs: get('offsets.retention.check.interval.ms'),
     raw: { ...props },
   };
   return { config, warnings };

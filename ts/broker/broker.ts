@@ -5,6 +5,7 @@ import type { BrokerInfo } from '../cluster/control-plane.js';
 import { LocalControlPlane } from '../cluster/local-control-plane.js';
 import { engineChoice } from '../engine/loader.js';
 import type { LogEngine } from '../engine/types.js';
+import { createBrokerGroupCoordinator } from '../group/broker-group-coordinator.js';
 import { createLogger, type Logger } from '../log.js';
 import { LogManager } from '../storage/log-manager.js';
 import { GODEL_VERSION } from '../version.js';
@@ -60,12 +61,14 @@ export class Broker {
       brokerLogConfig: brokerConfigValues,
     }, logger);
     const registry = new ApiRegistry();
+    const groupCoordinator = createBrokerGroupCoordinator({ config, engine, topics, controlPlane, clock, logger });
     const services: BrokerServices = {
-      config, logger, clock, controlPlane, logManager, topics, registry,
+      config, logger, clock, controlPlane, logManager, topics, registry, groupCoordinator,
       fetchPurgatory: new FetchPurgatory(), brokerConfigValues,
     };
     try {
       await topics.reconcile();
+      await groupCoordinator.start();
       registerHandlers(registry, services);
       const server = new SocketServer(config, registry, logger);
       const bound = await server.listen();
@@ -79,6 +82,7 @@ export class Broker {
       }, 'broker started');
       return new Broker(services, server, bound);
     } catch (err) {
+      groupCoordinator.shutdown();
       await controlPlane.close();
       await logManager.shutdown();
       throw err;
@@ -88,9 +92,10 @@ export class Broker {
   /** Clean shutdown: stop accepting, answer what is in flight, flush logs, write the marker. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      const { logger, fetchPurgatory, logManager, controlPlane } = this.services;
+      const { logger, fetchPurgatory, logManager, controlPlane, groupCoordinator } = this.services;
       logger.info('broker stopping');
       fetchPurgatory.wakeAll();
+      groupCoordinator.shutdown();
       await this.server.close(SHUTDOWN_GRACE_MS);
       await logManager.shutdown();
       await controlPlane.close();

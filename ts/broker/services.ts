@@ -2,6 +2,7 @@
 // states its needs by the fields it reads.
 import type { Clock } from '../clock.js';
 import type { ControlPlane } from '../cluster/control-plane.js';
+import type { GroupCoordinator } from '../group/group-coordinator.js';
 import type { Logger } from '../log.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { ApiRegistry } from './api-registry.js';
@@ -17,6 +18,7 @@ export interface BrokerServices {
   logManager: LogManager;
   topics: TopicManager;
   fetchPurgatory: FetchPurgatory;
+  groupCoordinator: GroupCoordinator;
   registry: ApiRegistry;
   /** Static broker config overlaid with dynamic changes (AlterConfigs), Kafka names. */
   brokerConfigValues(): Record<string, string>;
