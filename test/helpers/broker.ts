@@ -2,7 +2,8 @@
 // the source tree (no build step), on 127.0.0.1 port 0 with a temporary data directory. The port is
 // learnt from the "broker started" log line. stop() sends SIGTERM, waits for a clean exit and
 // removes the data directory (unless the caller owns it); restart() keeps the directory and starts
-// a new process on it. A process left running when the test process exits is killed.
+// a new process on it. A broker never outlives the test process: it is killed when this process
+// exits, and it shuts itself down when its stdin pipe closes (this process died, however).
 //
 // Also: kafkaRequest(), one request over a raw connection with the project's own codecs, for APIs
 // and versions no client library sends.
@@ -23,6 +24,14 @@ const CLI = path.join(REPO_ROOT, 'ts', 'cli', 'run.ts');
 const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
 const OUTPUT_LINES_KEPT = 2_000;
+
+/**
+ * Preloaded into the broker process: a clean shutdown (SIGTERM) when the parent's end of stdin
+ * closes, i.e. when the test process is gone. The unref'd pipe never keeps the broker alive.
+ */
+const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(
+  "process.stdin.on('end',()=>process.kill(process.pid,'SIGTERM'));process.stdin.on('error',()=>{});process.stdin.resume();process.stdin.unref();",
+)}`;
 
 export interface StartBrokerOptions {
   /** Broker configs by Kafka name, passed as `--set key=value`. */
@@ -113,7 +122,7 @@ export class BrokerProcess {
     const ownsDataDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? await fs.mkdtemp(path.join(os.tmpdir(), 'godel-broker-'));
     const args = [
-      '--import', 'tsx', CLI, 'serve',
+      '--import', 'tsx', '--import', EXIT_WITH_PARENT, CLI, 'serve',
       '--listen', `127.0.0.1:${options.port ?? 0}`,
       '--data-dir', dataDir,
       '--log-level', options.logLevel ?? 'info',
@@ -123,7 +132,7 @@ export class BrokerProcess {
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     running.add(child);
     const broker = new BrokerProcess(child, dataDir, ownsDataDir, options);
