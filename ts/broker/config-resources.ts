@@ -127,7 +127,11 @@ interface BrokerKey {
   list?: boolean;
 }
 
-/** The broker keys that cannot change while the broker runs. */
+/**
+ * The broker keys that cannot change while the broker runs, with Kafka's defaults (the same as
+ * broker-config.ts, which does not export its table; a key it knows and this table does not is
+ * still listed, read-only, when it is set).
+ */
 const STATIC_BROKER_KEYS: Record<string, Omit<BrokerKey, 'dynamic'>> = {
   'node.id': { type: ConfigType.INT, default: '1', doc: 'This broker\'s id' },
   'broker.id': { type: ConfigType.INT, default: null, doc: 'Alias of node.id' },
@@ -146,6 +150,11 @@ const STATIC_BROKER_KEYS: Record<string, Omit<BrokerKey, 'dynamic'>> = {
   'queued.max.requests': { type: ConfigType.INT, default: '500', doc: 'In-flight requests per connection' },
   'offsets.topic.num.partitions': { type: ConfigType.INT, default: '50', doc: 'Partitions of __consumer_offsets' },
   'group.initial.rebalance.delay.ms': { type: ConfigType.INT, default: '3000', doc: 'Wait for more members before the first rebalance' },
+  'group.min.session.timeout.ms': { type: ConfigType.INT, default: '6000', doc: 'Shortest session timeout a group member may ask for' },
+  'group.max.session.timeout.ms': { type: ConfigType.INT, default: '1800000', doc: 'Longest session timeout a group member may ask for' },
+  'offset.metadata.max.bytes': { type: ConfigType.INT, default: '4096', doc: 'Longest metadata string an offset commit may carry' },
+  'offsets.retention.minutes': { type: ConfigType.INT, default: '10080', doc: 'Committed offsets of a group that stays empty expire after this' },
+  'offsets.retention.check.interval.ms': { type: ConfigType.LONG, default: '600000', doc: 'How often expired offsets are looked for' },
   'log.retention.check.interval.ms': { type: ConfigType.LONG, default: '300000', doc: 'Time between retention passes' },
   'log.flush.scheduler.interval.ms': { type: ConfigType.LONG, default: '1000', doc: 'Time between checks for logs due a flush' },
   'log.flush.offset.checkpoint.interval.ms': { type: ConfigType.INT, default: '60000', doc: 'Time between recovery-point checkpoints' },
