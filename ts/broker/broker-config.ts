@@ -57,40 +57,53 @@ const bool: Parser = (raw, key) => {
 
 const INT_MAX = 0x7fffffff;
 
-/** Broker keys Gödel understands, with Kafka's defaults. */
-const BROKER_KEYS: Record<string, { default: string; parse: Parser; doc: string }> = {
-  'node.id': { default: '1', parse: int(0, INT_MAX), doc: 'This broker\'s id' },
-  'broker.id': { default: '', parse: int(0, INT_MAX), doc: 'Alias of node.id' },
-  'listeners': { default: 'PLAINTEXT://localhost:9092', parse: (r, k) => parseListener(r, k), doc: 'Where the broker listens' },
-  'advertised.listeners': { default: '', parse: (r, k) => parseListener(r, k), doc: 'What clients are told' },
-  'log.dirs': { default: './godel-data', parse: (r) => r.split(',')[0]!.trim(), doc: 'Data directory' },
-  'log.dir': { default: '', parse: (r) => r.trim(), doc: 'Data directory (if log.dirs is unset)' },
-  'broker.rack': { default: '', parse: (r) => r.trim(), doc: 'Rack of this broker' },
-  'auto.create.topics.enable': { default: 'true', parse: bool, doc: 'Create topics on first use' },
-  'num.partitions': { default: '1', parse: int(1, 100_000), doc: 'Partitions of an auto-created topic' },
-  'default.replication.factor': { default: '1', parse: int(1, 32_767), doc: 'Replicas of an auto-created topic' },
-  'delete.topic.enable': { default: 'true', parse: bool, doc: 'Allow DeleteTopics' },
-  'socket.request.max.bytes': { default: String(SOCKET_REQUEST_MAX_BYTES_DEFAULT), parse: int(1024, INT_MAX), doc: 'Largest request frame' },
-  'max.connections': { default: '10000', parse: int(1, 1_000_000), doc: 'Connections accepted at once' },
-  'connections.max.idle.ms': { default: '600000', parse: int(1000, INT_MAX), doc: 'Idle connections are closed after this' },
-  'queued.max.requests': { default: '500', parse: int(1, 100_000), doc: 'In-flight requests per connection' },
-  'offsets.topic.num.partitions': { default: '50', parse: int(1, 10_000), doc: 'Partitions of __consumer_offsets' },
-  'group.initial.rebalance.delay.ms': { default: '3000', parse: int(0, INT_MAX), doc: 'Wait for more members before the first rebalance' },
-  'group.min.session.timeout.ms': { default: '6000', parse: int(0, INT_MAX), doc: 'Shortest session timeout a group member may ask for' },
-  'group.max.session.timeout.ms': { default: '1800000', parse: int(0, INT_MAX), doc: 'Longest session timeout a group member may ask for' },
-  'offset.metadata.max.bytes': { default: '4096', parse: int(0, INT_MAX), doc: 'Longest metadata string an offset commit may carry' },
-  'offsets.retention.minutes': { default: '10080', parse: int(1, INT_MAX), doc: 'Committed offsets of a group that stays empty expire after this' },
-  'offsets.retention.check.interval.ms': { default: '600000', parse: int(1, INT_MAX), doc: 'How often expired offsets are looked for' },
+export type BrokerKeyType = 'BOOLEAN' | 'STRING' | 'INT' | 'LONG';
+
+export interface BrokerKeyDefinition {
+  type: BrokerKeyType;
+  /** Kafka's default, printed; '' when there is none. */
+  default: string;
+  parse: Parser;
+  doc: string;
+}
+
+/**
+ * Broker keys Gödel understands besides the log defaults, with Kafka's defaults. None of them can
+ * change while the broker runs (the log defaults can: see storage/log-config.ts).
+ */
+export const BROKER_KEY_DEFINITIONS: Readonly<Record<string, BrokerKeyDefinition>> = {
+  'node.id': { type: 'INT', default: '1', parse: int(0, INT_MAX), doc: 'This broker\'s id' },
+  'broker.id': { type: 'INT', default: '', parse: int(0, INT_MAX), doc: 'Alias of node.id' },
+  'listeners': { type: 'STRING', default: 'PLAINTEXT://localhost:9092', parse: (r, k) => parseListener(r, k), doc: 'Where the broker listens' },
+  'advertised.listeners': { type: 'STRING', default: '', parse: (r, k) => parseListener(r, k), doc: 'What clients are told' },
+  'log.dirs': { type: 'STRING', default: './godel-data', parse: (r) => r.split(',')[0]!.trim(), doc: 'Data directory' },
+  'log.dir': { type: 'STRING', default: '', parse: (r) => r.trim(), doc: 'Data directory (if log.dirs is unset)' },
+  'broker.rack': { type: 'STRING', default: '', parse: (r) => r.trim(), doc: 'Rack of this broker' },
+  'auto.create.topics.enable': { type: 'BOOLEAN', default: 'true', parse: bool, doc: 'Create topics on first use' },
+  'num.partitions': { type: 'INT', default: '1', parse: int(1, 100_000), doc: 'Partitions of an auto-created topic' },
+  'default.replication.factor': { type: 'INT', default: '1', parse: int(1, 32_767), doc: 'Replicas of an auto-created topic' },
+  'delete.topic.enable': { type: 'BOOLEAN', default: 'true', parse: bool, doc: 'Allow DeleteTopics' },
+  'socket.request.max.bytes': { type: 'INT', default: String(SOCKET_REQUEST_MAX_BYTES_DEFAULT), parse: int(1024, INT_MAX), doc: 'Largest request frame' },
+  'max.connections': { type: 'INT', default: '10000', parse: int(1, 1_000_000), doc: 'Connections accepted at once' },
+  'connections.max.idle.ms': { type: 'LONG', default: '600000', parse: int(1000, INT_MAX), doc: 'Idle connections are closed after this' },
+  'queued.max.requests': { type: 'INT', default: '500', parse: int(1, 100_000), doc: 'In-flight requests per connection' },
+  'offsets.topic.num.partitions': { type: 'INT', default: '50', parse: int(1, 10_000), doc: 'Partitions of __consumer_offsets' },
+  'group.initial.rebalance.delay.ms': { type: 'INT', default: '3000', parse: int(0, INT_MAX), doc: 'Wait for more members before the first rebalance' },
+  'group.min.session.timeout.ms': { type: 'INT', default: '6000', parse: int(0, INT_MAX), doc: 'Shortest session timeout a group member may ask for' },
+  'group.max.session.timeout.ms': { type: 'INT', default: '1800000', parse: int(0, INT_MAX), doc: 'Longest session timeout a group member may ask for' },
+  'offset.metadata.max.bytes': { type: 'INT', default: '4096', parse: int(0, INT_MAX), doc: 'Longest metadata string an offset commit may carry' },
+  'offsets.retention.minutes': { type: 'INT', default: '10080', parse: int(1, INT_MAX), doc: 'Committed offsets of a group that stays empty expire after this' },
+  'offsets.retention.check.interval.ms': { type: 'LONG', default: '600000', parse: int(1, INT_MAX), doc: 'How often expired offsets are looked for' },
+  'log.retention.check.interval.ms': { type: 'LONG', default: '300000', parse: int(1, INT_MAX), doc: 'Time between retention passes' },
+  'log.flush.scheduler.interval.ms': { type: 'LONG', default: '1000', parse: int(1, INT_MAX), doc: 'Time between checks for logs due a flush' },
+  'log.flush.offset.checkpoint.interval.ms': { type: 'INT', default: '60000', parse: int(1, INT_MAX), doc: 'Time between recovery-point checkpoints' },
 };
 
 /** Log-related broker keys (validated by the log config), besides the `log.*` ones. */
-const OTHER_LOG_KEYS = new Set([
-  'message.max.bytes', 'min.insync.replicas', 'log.retention.hours', 'log.retention.minutes',
-  'log.retention.check.interval.ms', 'log.flush.scheduler.interval.ms', 'log.flush.offset.checkpoint.interval.ms',
-]);
+const OTHER_LOG_KEYS = new Set(['message.max.bytes', 'min.insync.replicas', 'log.retention.hours', 'log.retention.minutes']);
 
 export function isKnownBrokerKey(key: string): boolean {
-  if (Object.hasOwn(BROKER_KEYS, key) || OTHER_LOG_KEYS.has(key)) return true;
+  if (Object.hasOwn(BROKER_KEY_DEFINITIONS, key) || OTHER_LOG_KEYS.has(key)) return true;
   return Object.values(LOG_CONFIG_DEFINITIONS).some((d) => d.brokerKey === key);
 }
 
@@ -117,12 +130,15 @@ export function buildBrokerConfig(props: Readonly<Record<string, string>>): Buil
     if (!isKnownBrokerKey(key)) warnings.push(`unknown config ${key} is ignored`);
   }
   const get = <T>(key: string): T => {
-    const def = BROKER_KEYS[key]!;
+    const def = BROKER_KEY_DEFINITIONS[key]!;
     const raw = Object.hasOwn(props, key) ? props[key]! : def.default;
     return def.parse(raw, key) as T;
   };
   const has = (key: string): boolean => Object.hasOwn(props, key) && props[key]!.trim() !== '';
-  // Log defaults: parse them now so a bad value fails at start, not at the first topic.
+  // Every key given is checked now, so a bad value fails at start, not when first used.
+  for (const [key, def] of Object.entries(BROKER_KEY_DEFINITIONS)) {
+    if (Object.hasOwn(props, key) && props[key]!.trim() !== '') def.parse(props[key]!, key);
+  }
   buildLogConfig({}, props);
   const listen = get<HostPort>('listeners');
   const advertised = has('advertised.listeners') ? get<HostPort>('advertised.listeners') : listen;

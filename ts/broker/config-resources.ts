@@ -12,7 +12,7 @@ import { GodelError } from '../errors.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { buildLogConfig, LOG_CONFIG_DEFINITIONS, type LogConfig } from '../storage/log-config.js';
 import { Mutex } from '../storage/mutex.js';
-import { isKnownBrokerKey } from './broker-config.js';
+import { BROKER_KEY_DEFINITIONS, isKnownBrokerKey } from './broker-config.js';
 import type { BrokerServices } from './services.js';
 import { apiError, topicNameError, type ApiError } from './topic-manager.js';
 
@@ -127,38 +127,12 @@ interface BrokerKey {
   list?: boolean;
 }
 
-/**
- * The broker keys that cannot change while the broker runs, with Kafka's defaults (the same as
- * broker-config.ts, which does not export its table; a key it knows and this table does not is
- * still listed, read-only, when it is set).
- */
-const STATIC_BROKER_KEYS: Record<string, Omit<BrokerKey, 'dynamic'>> = {
-  'node.id': { type: ConfigType.INT, default: '1', doc: 'This broker\'s id' },
-  'broker.id': { type: ConfigType.INT, default: null, doc: 'Alias of node.id' },
-  'listeners': { type: ConfigType.STRING, default: 'PLAINTEXT://localhost:9092', doc: 'Where the broker listens' },
-  'advertised.listeners': { type: ConfigType.STRING, default: null, doc: 'What clients are told to connect to' },
-  'log.dirs': { type: ConfigType.STRING, default: null, doc: 'Data directory' },
-  'log.dir': { type: ConfigType.STRING, default: null, doc: 'Data directory (if log.dirs is unset)' },
-  'broker.rack': { type: ConfigType.STRING, default: null, doc: 'Rack of this broker' },
-  'auto.create.topics.enable': { type: ConfigType.BOOLEAN, default: 'true', doc: 'Create topics on first use' },
-  'num.partitions': { type: ConfigType.INT, default: '1', doc: 'Partitions of a topic created without a count' },
-  'default.replication.factor': { type: ConfigType.INT, default: '1', doc: 'Replicas of a topic created without a replication factor' },
-  'delete.topic.enable': { type: ConfigType.BOOLEAN, default: 'true', doc: 'Allow DeleteTopics' },
-  'socket.request.max.bytes': { type: ConfigType.INT, default: '104857600', doc: 'Largest request frame' },
-  'max.connections': { type: ConfigType.INT, default: '10000', doc: 'Connections accepted at once' },
-  'connections.max.idle.ms': { type: ConfigType.LONG, default: '600000', doc: 'Idle connections are closed after this' },
-  'queued.max.requests': { type: ConfigType.INT, default: '500', doc: 'In-flight requests per connection' },
-  'offsets.topic.num.partitions': { type: ConfigType.INT, default: '50', doc: 'Partitions of __consumer_offsets' },
-  'group.initial.rebalance.delay.ms': { type: ConfigType.INT, default: '3000', doc: 'Wait for more members before the first rebalance' },
-  'group.min.session.timeout.ms': { type: ConfigType.INT, default: '6000', doc: 'Shortest session timeout a group member may ask for' },
-  'group.max.session.timeout.ms': { type: ConfigType.INT, default: '1800000', doc: 'Longest session timeout a group member may ask for' },
-  'offset.metadata.max.bytes': { type: ConfigType.INT, default: '4096', doc: 'Longest metadata string an offset commit may carry' },
-  'offsets.retention.minutes': { type: ConfigType.INT, default: '10080', doc: 'Committed offsets of a group that stays empty expire after this' },
-  'offsets.retention.check.interval.ms': { type: ConfigType.LONG, default: '600000', doc: 'How often expired offsets are looked for' },
-  'log.retention.check.interval.ms': { type: ConfigType.LONG, default: '300000', doc: 'Time between retention passes' },
-  'log.flush.scheduler.interval.ms': { type: ConfigType.LONG, default: '1000', doc: 'Time between checks for logs due a flush' },
-  'log.flush.offset.checkpoint.interval.ms': { type: ConfigType.INT, default: '60000', doc: 'Time between recovery-point checkpoints' },
-};
+/** The broker keys that cannot change while the broker runs: broker-config.ts's table. */
+const STATIC_BROKER_KEYS: Record<string, Omit<BrokerKey, 'dynamic'>> = Object.fromEntries(
+  Object.entries(BROKER_KEY_DEFINITIONS).map(([key, def]) => [key, {
+    type: ConfigType[def.type], default: def.default === '' ? null : def.default, doc: def.doc,
+  }]),
+);
 
 /** Broker key → topic key it defaults, for the dynamic log keys. */
 const BROKER_TO_TOPIC_KEY = new Map<string, string>();
