@@ -48,3 +48,27 @@ export const FETCH_MAX_WAIT_MS_MAX = 5 * 60_000;
 
 /** Idempotent producers remembered per partition; the least recently used is forgotten past this. */
 export const PRODUCERS_PER_PARTITION_MAX = 10_000;
+
+// ---- Log cleaner (ts/storage/log-cleaner.ts) ------------------------------------------------------
+// Broker keys as Kafka names them; the LogManager reads them from the broker config.
+
+/** Memory for the key → offset map of a cleaning (`log.cleaner.dedupe.buffer.size`, Kafka's default). */
+export const LOG_CLEANER_DEDUPE_BUFFER_SIZE_DEFAULT = 128 * 1024 * 1024;
+/** The smallest map allowed: it must hold at least a few keys, or cleaning never moves forward. */
+export const LOG_CLEANER_DEDUPE_BUFFER_SIZE_MIN = 1024;
+/** Above this the map's typed arrays could not be allocated in one piece. */
+export const LOG_CLEANER_DEDUPE_BUFFER_SIZE_MAX = 2 * 1024 * 1024 * 1024 - 1;
+/** How full the map may get before a pass stops adding keys (`log.cleaner.io.buffer.load.factor`). */
+export const LOG_CLEANER_DEDUPE_LOAD_FACTOR_DEFAULT = 0.9;
+/**
+ * Bytes read (and at most written) per step of a cleaning (`log.cleaner.io.buffer.size`): after each
+ * step the cleaner yields to the event loop, so produce and fetch never wait behind more than one.
+ */
+export const LOG_CLEANER_IO_BUFFER_SIZE_DEFAULT = 512 * 1024;
+/** Time between looks for a log to clean when there was nothing to do (`log.cleaner.backoff.ms`). */
+export const LOG_CLEANER_BACKOFF_MS_DEFAULT = 15_000;
+/**
+ * Largest uncompressed payload the broker inflates from one compressed batch (checking the keys of a
+ * compacted topic at append, and cleaning): a bound on memory against decompression bombs.
+ */
+export const DECOMPRESSED_BATCH_BYTES_MAX = 64 * 1024 * 1024;
