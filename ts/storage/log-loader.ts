@@ -2,7 +2,8 @@
 // segments are trusted (indexes sanity-checked, the tail after the last index entry verified).
 // Otherwise every segment from the one holding the recovery point on is re-validated batch by
 // batch: the log is cut at the first torn or corrupt batch and every later segment is removed.
-// Missing or corrupt indexes are rebuilt. Leftover temporary files are cleaned up.
+// Missing or corrupt indexes are rebuilt. Leftover temporary files are cleaned up, and a segment
+// swap the cleaner left half done is finished or rolled back first (segment-swap.ts).
 import fs from 'node:fs/promises';
 import type { Clock } from '../clock.js';
 import type { LogEngine } from '../engine/types.js';
@@ -10,18 +11,17 @@ import type { Logger } from '../log.js';
 import { fsyncDir } from './fs-utils.js';
 import type { LogConfig } from './log-config.js';
 import {
-  CLEANED_FILE_SUFFIX,
   DELETED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
   offsetFromFileName,
   segmentFilePath,
-  SWAP_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
   type TopicPartition,
 } from './log-file-utils.js';
 import { LogSegment } from './log-segment.js';
 import { PartitionLog } from './partition-log.js';
+import { recoverInterruptedSwaps } from './segment-swap.js';
 
 export interface LoadLogOptions {
   engine: LogEngine;
@@ -48,6 +48,7 @@ export interface LoadReport {
 export async function loadLog(options: LoadLogOptions): Promise<{ log: PartitionLog; report: LoadReport }> {
   const { engine, dir, config, logger } = options;
   await fs.mkdir(dir, { recursive: true });
+  await recoverInterruptedSwaps(engine, dir, logger);
   const baseOffsets = await cleanDirectory(dir, logger);
   const settings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
   const report: LoadReport = { segments: 0, recoveredSegments: 0, truncatedBytes: 0, removedSegments: 0, rebuiltIndexes: 0 };
@@ -110,10 +111,8 @@ async function cleanDirectory(dir: string, logger: Logger): Promise<bigint[]> {
   const logs = new Set<string>();
   const removed: string[] = [];
   for (const name of names) {
-    if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(CLEANED_FILE_SUFFIX) || name.endsWith('.tmp')) {
-      removed.push(name);
-    } else if (name.endsWith(SWAP_FILE_SUFFIX)) {
-      // No compaction has run yet in this version, so a swap file cannot be part of the log.
+    // `.cleaned` and `.swap` files are gone: recoverInterruptedSwaps ran first.
+    if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith('.tmp')) {
       removed.push(name);
     } else if (name.endsWith(LOG_FILE_SUFFIX) && offsetFromFileName(name) !== null) {
       logs.add(name.slice(0, -LOG_FILE_SUFFIX.length));
