@@ -1,7 +1,7 @@
 // Kafka's LogManager: every partition log under one data directory (`topic-partition/`), their
-// recovery at start, and the background work on them: retention, time-based flushes and the
-// recovery-point / log-start-offset checkpoints. A clean shutdown writes `.kafka_cleanshutdown`,
-// which lets the next start skip recovery.
+// recovery at start, and the background work on them: retention, time-based flushes, the
+// recovery-point / log-start-offset checkpoints and the log cleaner (compaction, log-cleaner.ts). A
+// clean shutdown writes `.kafka_cleanshutdown`, which lets the next start skip recovery.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
@@ -10,6 +10,8 @@ import { GodelError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { readCheckpoint, writeCheckpoint, type OffsetMap } from './checkpoint.js';
 import { fsyncDir, writeFileAtomic } from './fs-utils.js';
+import { cleanerConfigFrom, LogCleaner, type CleanerStats } from './log-cleaner.js';
+import { LogCleanerManager } from './log-cleaner-manager.js';
 import { buildLogConfig, type LogConfig } from './log-config.js';
 import {
   CLEAN_SHUTDOWN_FILE,
@@ -53,6 +55,8 @@ export class LogManager {
   private timers: NodeJS.Timeout[] = [];
   private shuttingDown = false;
   private readonly intervals: Intervals;
+  /** Compaction of the logs whose cleanup.policy has `compact`; set up by open(). */
+  private cleaner!: LogCleaner;
   /** What recovery did at start, per log (for logs and tests). */
   readonly loadReports = new Map<string, LoadReport>();
   hadCleanShutdown = false;
@@ -74,10 +78,15 @@ export class LogManager {
   static async open(options: LogManagerOptions): Promise<LogManager> {
     const manager = new LogManager(options);
     buildLogConfig({}, manager.brokerConfig); // bad broker log settings fail here, before any file is touched
+    const cleanerConfig = cleanerConfigFrom(manager.brokerConfig);
     await fs.mkdir(manager.dataDir, { recursive: true });
     await manager.lock();
     try {
       await manager.loadLogs(options.topicConfig ?? (() => ({})));
+      manager.cleaner = new LogCleaner({
+        engine: manager.engine, clock: manager.clock, logger: manager.logger, config: cleanerConfig,
+        manager: await LogCleanerManager.open(manager.dataDir, manager.logger), logs: () => manager.logs.values(),
+      });
     } catch (err) {
       await manager.unlock();
       throw err;
@@ -157,7 +166,9 @@ export class LogManager {
   /** Broker-level defaults changed at runtime; callers then update each log's config. */
   setBrokerConfig(config: Readonly<Record<string, string>>): void {
     buildLogConfig({}, config);
+    const cleanerConfig = cleanerConfigFrom(config);
     this.brokerConfig = config;
+    this.cleaner.updateConfig(cleanerConfig);
   }
 
   getLog(tp: TopicPartition): PartitionLog | undefined {
@@ -204,6 +215,8 @@ export class LogManager {
     const log = this.logs.get(key);
     if (log === undefined) return;
     this.logs.delete(key);
+    await this.cleaner.abortCleaning(log);
+    await this.cleaner.manager.removeLog(tp).catch((err: unknown) => this.logger.warn({ err: String(err) }, 'could not update the cleaner checkpoint'));
     const doomed = path.join(this.dataDir, `${logDirName(tp)}.${Date.now()}-delete`);
     await fs.rename(log.dir, doomed);
     await fsyncDir(this.dataDir);
@@ -217,6 +230,19 @@ export class LogManager {
     for (const log of this.logs.values()) deleted += await log.deleteOldSegments();
     if (deleted > 0) await this.checkpointLogStartOffsets();
     return deleted;
+  }
+
+  /**
+   * One cleaner pass (compaction) over every compacted log due for it now, as the background
+   * cleaner would do them; returns what each cleaning did. For tests and tools.
+   */
+  runCleanerOnce(): Promise<CleanerStats[]> {
+    return this.cleaner.runOnce();
+  }
+
+  /** The cleaner's checkpointed first dirty offset of a log (where its next cleaning starts). */
+  cleanerCheckpoint(tp: TopicPartition): bigint | undefined {
+    return this.cleaner.manager.checkpointOf(tp);
   }
 
   /** Flushes the logs whose `flush.ms` has passed. */
@@ -240,7 +266,7 @@ export class LogManager {
     );
   }
 
-  /** Starts the periodic retention, flush and checkpoint tasks. */
+  /** Starts the periodic retention, flush and checkpoint tasks, and the log cleaner. */
   startBackgroundTasks(): void {
     const every = (ms: number, task: () => Promise<unknown>, what: string): void => {
       let running = false;
@@ -260,6 +286,7 @@ export class LogManager {
       await this.checkpointRecoveryPoints();
       await this.checkpointLogStartOffsets();
     }, 'checkpoint');
+    this.cleaner.start();
   }
 
   /**
@@ -271,6 +298,7 @@ export class LogManager {
     this.shuttingDown = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    await this.cleaner.stop();
     await Promise.allSettled([...this.creating.values()]);
     const logs = [...this.logs.values()];
     await Promise.all(logs.map((log) => log.close()));

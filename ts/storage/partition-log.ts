@@ -14,7 +14,8 @@ import {
   WRITEV_BUFFERS_MAX,
 } from '../limits.js';
 import type { Logger } from '../log.js';
-import { deletesOldSegments, type LogConfig } from './log-config.js';
+import { checkRecordKeys } from './log-cleaner.js';
+import { compacts, deletesOldSegments, type LogConfig } from './log-config.js';
 import type { TopicPartition } from './log-file-utils.js';
 import { LogSegment } from './log-segment.js';
 import { fsyncDir } from './fs-utils.js';
@@ -41,6 +42,7 @@ import {
 import { ProducerStateManager, type BatchRecord } from './producer-state-manager.js';
 import { forEachRecord, newRecordView } from './records.js';
 import { planRetention, type RetentionReason } from './retention.js';
+import { swapSegmentFiles } from './segment-swap.js';
 
 /** Bytes one writev may carry: large enough to amortise the syscall, small enough to bound latency. */
 const WRITE_GROUP_BYTES_MAX = 8 * 1024 * 1024;
@@ -136,6 +138,8 @@ export class PartitionLog {
   /** Deleted segments waiting for `file.delete.delay.ms`, and the removals under way. */
   private readonly delayedDeletes = new Map<NodeJS.Timeout, () => Promise<void>>();
   private readonly runningDeletes = new Set<Promise<void>>();
+  /** A compacted log got a batch whose keys could not be checked (codec); warned once. */
+  private warnedUncheckedKeys = false;
   /** Called after each group of appends becomes visible (wakes long-polling fetches). */
   onAppend: (() => void) | undefined;
   readonly producerState: ProducerStateManager;
@@ -181,6 +185,11 @@ export class PartitionLog {
     return this.offline !== null;
   }
 
+  /** Closed or deleted: no more appends, reads or cleaning. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Bytes of all segments. */
   size(): number {
     let total = 0;
@@ -191,6 +200,14 @@ export class PartitionLog {
   /** Base offsets of the segments, oldest first (for tools and tests). */
   segmentBaseOffsets(): bigint[] {
     return this.segments.map((s) => s.baseOffset);
+  }
+
+  /**
+   * The segments as they are now, oldest first, the active one last (a copy of the list). For the
+   * cleaner, which reads segments other than the active one: those never change while in the log.
+   */
+  segmentsSnapshot(): LogSegment[] {
+    return this.segments.slice();
   }
 
   get logConfig(): LogConfig {
@@ -230,6 +247,10 @@ export class PartitionLog {
       if (ts > maxTimestamp) maxTimestamp = ts;
       pos += size;
     }
+    if (compacts(this.config)) {
+      const keyless = this.refuseKeyless(records);
+      if (keyless !== null) return Promise.reject(keyless);
+    }
     if (this.queue.length >= PARTITION_APPENDS_QUEUED_MAX || this.queuedBytes + records.length > PARTITION_APPEND_BYTES_QUEUED_MAX) {
       return Promise.reject(new GodelError('QUEUE_FULL', `${this.describe()}: too many appends queued; retry later`));
     }
@@ -244,6 +265,27 @@ export class PartitionLog {
       this.queuedBytes += records.length;
       if (!this.draining) void this.drain();
     });
+  }
+
+  /**
+   * A compacted topic keeps the latest record per key, so a record without a key has no place in
+   * it: Kafka refuses the append with INVALID_RECORD, and so does Gödel. Batches compressed with a
+   * codec Gödel cannot inflate (snappy, lz4, zstd) are let through unchecked, with one warning.
+   */
+  private refuseKeyless(records: Buffer): GodelError | null {
+    for (let pos = 0; pos < records.length; pos += batchSize(records, pos)) {
+      const check = checkRecordKeys(records, pos, batchSize(records, pos));
+      if (check.kind === 'keyless') {
+        return new GodelError('INVALID_RECORD', `Compacted topic cannot accept message without key in topic partition ${this.describe()}.`);
+      }
+      if (check.kind === 'corrupt') return new GodelError('CORRUPT_MESSAGE', `${this.describe()}: ${check.message}`);
+      if (check.kind === 'unchecked' && !this.warnedUncheckedKeys) {
+        this.warnedUncheckedKeys = true;
+        this.logger.warn({ log: this.describe(), codec: CompressionCodec[check.codec] ?? check.codec },
+          'compacted log accepted a batch whose keys cannot be checked (codec not supported here); the cleaner keeps such batches whole');
+      }
+    }
+    return null;
   }
 
   /**
@@ -507,11 +549,21 @@ export class PartitionLog {
     if (segment.indexesFull()) return true;
     // Relative offsets are u32: the segment must roll before they would overflow.
     if (segment.nextOffset + BigInt(item.recordCount) - segment.baseOffset > 0x7fffffffn) return true;
-    if (segment.rollingBasedTimestampMs !== undefined && Number.isFinite(this.config.segmentMs)) {
+    const segmentMs = this.maxSegmentMs();
+    if (segment.rollingBasedTimestampMs !== undefined && Number.isFinite(segmentMs)) {
       const reference = item.maxTimestamp >= 0n && item.logAppendTimeMs < 0 ? Number(item.maxTimestamp) : this.clock.nowMs();
-      if (reference - segment.rollingBasedTimestampMs > this.config.segmentMs - this.config.segmentJitterMs) return true;
+      if (reference - segment.rollingBasedTimestampMs > segmentMs - this.config.segmentJitterMs) return true;
     }
     return false;
+  }
+
+  /**
+   * Kafka's LogConfig.maxSegmentMs: a compacted log also rolls when its active segment is older than
+   * max.compaction.lag.ms, since the cleaner never touches the active segment.
+   */
+  private maxSegmentMs(): number {
+    if (compacts(this.config) && this.config.maxCompactionLagMs < this.config.segmentMs) return this.config.maxCompactionLagMs;
+    return this.config.segmentMs;
   }
 
   /** Starts a new active segment at the log end; the old one is flushed in the background. */
@@ -757,6 +809,11 @@ export class PartitionLog {
     await Promise.all(segments.map((s) => s.flushing));
     for (const segment of segments) renamed.push(...await segment.markDeleted());
     await fsyncDir(this.dir);
+    await this.deleteRenamed(segments, renamed, delayMs);
+  }
+
+  /** Closes segments already renamed `.deleted` and removes their files, after `delayMs`. */
+  private async deleteRenamed(segments: LogSegment[], renamed: string[], delayMs: number): Promise<void> {
     const finish = async (): Promise<void> => {
       await Promise.allSettled(segments.map((s) => s.close()));
       await Promise.allSettled(renamed.map((f) => fs.rm(f, { force: true })));
@@ -772,6 +829,61 @@ export class PartitionLog {
     }, Math.min(delayMs, 0x7fffffff));
     timer.unref();
     this.delayedDeletes.set(timer, finish);
+  }
+
+  /**
+   * Swaps cleaned segments in for `old` (Kafka's replaceSegments): `old` must still be consecutive
+   * segments of this log, not the active one, with the sizes `oldSizes` the cleaner read; `cleaned`
+   * names finished `.cleaned` segments (segment-swap.ts) covering exactly their offsets. Returns
+   * false, having touched nothing, when the log changed meanwhile (retention, truncation, close):
+   * the caller drops its files. A failure during the swap takes the log offline; the next start
+   * completes the swap from what is on disk.
+   */
+  async replaceSegments(old: readonly LogSegment[], oldSizes: readonly number[], cleaned: readonly bigint[]): Promise<boolean> {
+    if (old.length === 0 || cleaned.length === 0) throw new Error('replaceSegments needs old and new segments');
+    return this.mutex.runExclusive(async () => {
+      if (this.refusal() !== null) return false;
+      const at = this.segments.indexOf(old[0]!);
+      if (at < 0 || at + old.length >= this.segments.length) return false;
+      for (let i = 0; i < old.length; i++) {
+        if (this.segments[at + i] !== old[i] || old[i]!.size !== oldSizes[i]) return false;
+      }
+      await Promise.all(old.map((s) => s.flushing));
+      let fresh: LogSegment[];
+      try {
+        const renamed = await swapSegmentFiles(this.dir, cleaned, old);
+        fresh = [];
+        for (const base of [...cleaned].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+          fresh.push((await LogSegment.open(this.engine, this.dir, base, this.segmentSettings(), false)).segment);
+        }
+        this.segments.splice(at, old.length, ...fresh);
+        await this.deleteRenamed([...old], renamed, this.config.fileDeleteDelayMs);
+      } catch (err) {
+        this.takeOffline('swapping in cleaned segments failed', err);
+        throw storageError(this, 'swapping in cleaned segments failed', err);
+      }
+      this.logger.debug({
+        log: this.describe(), replaced: old.map((s) => String(s.baseOffset)), cleaned: fresh.map((s) => String(s.baseOffset)),
+      }, 'swapped in cleaned segments');
+      return true;
+    });
+  }
+
+  /**
+   * The last offset each idempotent producer the log remembers wrote; the cleaner keeps that batch,
+   * even when its records are gone, so the producer's sequence survives (as Kafka does).
+   */
+  lastProducerOffsets(): Map<bigint, bigint> {
+    // ProducerStateManager keeps its entries private and has no accessor for this yet; read them
+    // through an index access (allowed by TypeScript for private members) rather than change it here.
+    const producers = this.producerState['producers'] as ReadonlyMap<bigint, { batches: readonly BatchRecord[] }>;
+    const last = new Map<bigint, bigint>();
+    for (const [producerId, entry] of producers) {
+      for (const batch of entry.batches) {
+        if (batch.lastOffset >= 0n && (last.get(producerId) ?? -1n) < batch.lastOffset) last.set(producerId, batch.lastOffset);
+      }
+    }
+    return last;
   }
 
   /** Waits for queued appends, flushes everything and closes the files. */
