@@ -8,10 +8,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/interop/**/*.test.ts'],
-    globalSetup: ['test/interop/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,
-    testTimeout: 240_000,
+    testTimeout: 600_000,
     hookTimeout: 900_000,
     teardownTimeout: 60_000,
     reporters: ['verbose'],

@@ -5,12 +5,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
-import { buildBroker } from './build.js';
+import { beforeAll, beforeEach, expect } from 'vitest';
+import { startBroker as startBrokerProcess } from '../helpers/broker.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const INTEROP_DIR = path.join(REPO_ROOT, 'test/interop');
@@ -25,6 +23,24 @@ export function missingTool(what: string, detail = ''): Error {
     `${what} is not available${detail ? ` (${detail.trim().split('\n').slice(-3).join(' | ')})` : ''}: ` +
     `install the interop dependencies with \`${INSTALL_COMMAND}\` (CI runs it before \`npm run test:interop\`)`,
   );
+}
+
+/**
+ * beforeAll(setup), except that a failure (a missing tool, a broker that does not start) fails
+ * every test of the file with that error instead of leaving them skipped.
+ */
+export function setupOnce(setup: () => Promise<void>): void {
+  let failure: unknown = null;
+  beforeAll(async () => {
+    try {
+      await setup();
+    } catch (err) {
+      failure = err;
+    }
+  });
+  beforeEach(() => {
+    if (failure !== null) throw failure;
+  });
 }
 
 /** Throws missingTool unless `cmd args` runs and exits 0. */
@@ -155,73 +171,23 @@ export interface BrokerOptions {
   startTimeoutMs?: number;
 }
 
-let built: Promise<void> | null = null;
-
 /**
- * Compiles ts/ into dist/ once per test process (global-setup.ts does it once per run; this is
- * the fallback when a test file is run on its own).
+ * A real `godel serve` process (test/helpers/broker.ts: from the source tree, 127.0.0.1 port 0,
+ * a temporary data directory removed at stop()).
  */
-export function ensureBuilt(): Promise<void> {
-  built ??= (async () => {
-    if (process.env.GODEL_INTEROP_BUILT === '1' && fs.existsSync(path.join(REPO_ROOT, 'dist/cli/main.js'))) return;
-    await buildBroker();
-  })();
-  return built;
-}
-
 export async function startBroker(options: BrokerOptions = {}): Promise<InteropBroker> {
-  await ensureBuilt();
-  const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'godel-interop-'));
-  const args = [path.join(REPO_ROOT, 'bin/godel.js'), 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
-  for (const [k, v] of Object.entries(options.set ?? {})) args.push('--set', `${k}=${v}`);
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  running.add(child);
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.on('close', () => { running.delete(child); resolve(); }));
-  const address = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      killGroup(child, 'SIGKILL');
-      reject(new Error(`broker did not log "broker started" within ${options.startTimeoutMs ?? 60_000} ms:\n${out}`));
-    }, options.startTimeoutMs ?? 60_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString('utf8');
-      for (const line of out.split('\n')) {
-        if (!line.includes('"broker started"')) continue;
-        try {
-          const entry = JSON.parse(line) as { listen?: string };
-          const m = /^(.*):(\d+)$/.exec(entry.listen ?? '');
-          if (m) {
-            clearTimeout(timer);
-            resolve({ host: m[1]!, port: Number(m[2]) });
-          }
-        } catch {
-          // a partial line: wait for more
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited (${code ?? signal}) before it started:\n${out}`));
-    });
+  const b = await startBrokerProcess({
+    set: options.set ?? {},
+    startTimeoutMs: options.startTimeoutMs ?? 120_000,
   });
-  let stopping: Promise<void> | null = null;
   return {
-    host: address.host,
-    port: address.port,
-    bootstrap: `${address.host}:${address.port}`,
-    dataDir,
-    logs: () => out,
-    stop: () => {
-      stopping ??= (async () => {
-        killGroup(child, 'SIGTERM');
-        const deadline = setTimeout(() => killGroup(child, 'SIGKILL'), 20_000);
-        await exited;
-        clearTimeout(deadline);
-        await fsp.rm(dataDir, { recursive: true, force: true });
-      })();
-      return stopping;
+    host: b.host,
+    port: b.port,
+    bootstrap: b.address,
+    dataDir: b.dataDir,
+    logs: () => b.output.join('\n'),
+    stop: async () => {
+      await b.stop();
     },
   };
 }

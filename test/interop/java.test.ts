@@ -4,10 +4,10 @@
 // client version (offline when ~/.m2 has everything, as scripts/install-interop-deps.sh leaves it).
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import {
   brokerProblems, describeRun, expectSameRecords, GROUP_APIS, INTEROP_DIR, jsonLines, killAll, missingTool,
-  requireCommand, run, startBroker, uniqueName, withApiHint,
+  requireCommand, run, setupOnce, startBroker, uniqueName, withApiHint,
   type GotRecord, type InteropBroker, type RunResult, type SentRecord,
 } from './helpers.js';
 
@@ -31,7 +31,7 @@ async function build(version: string): Promise<void> {
   }
 }
 
-beforeAll(async () => {
+setupOnce(async () => {
   requireCommand('Java (java -version)', 'java', ['-version']);
   requireCommand('Maven (mvn -v)', 'mvn', ['-v']);
   for (const v of VERSIONS) {
@@ -114,6 +114,16 @@ describe.each(VERSIONS)('kafka-clients %s', (version) => {
       const positions = cons.lines.filter((l) => l.type === 'position').map((l) => [l.partition, l.offset]);
       expect(positions, cons.why).toEqual([[0, 30], [1, 30], [2, 30]]);
       for (const r of records(cons)) expect(r.timestamp, cons.why).toBeGreaterThan(1_600_000_000_000);
+    }));
+
+  test.each(['gzip', 'zstd'])('default producer with compression.type=%s: records come back once, in order', (codec) =>
+    withApiHint(broker, [22], async () => {
+      const topic = uniqueName(`java-${version}-${codec}`);
+      const count = 60;
+      const prod = await java(version, ['produce', '--topic', topic, '--count', String(count), '--partitions', String(PARTITIONS), '--compression', codec]);
+      const sent = sentRecords(prod, count);
+      const cons = await java(version, ['consume-assign', '--topic', topic, '--partitions', String(PARTITIONS), '--expect', String(count)]);
+      expectSameRecords(records(cons), sent, { contiguousFrom: 0, what: `kafka-clients ${version} ${codec}` });
     }));
 
   test('consumer assign() + seek into the middle of a batch', async () => {

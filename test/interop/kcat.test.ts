@@ -1,10 +1,10 @@
 // kcat 1.7 (librdkafka 2.0) against a real Gödel broker: produce with keys and headers in every
 // codec librdkafka supports, consume from the beginning / an offset / the end / a timestamp,
 // offset queries, metadata, and a balanced consumer group with committed offsets.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import {
   brokerProblems, describeRun, GROUP_APIS, withApiHint, expectKeysStickToPartitions, expectSameRecords, jsonLines, killAll,
-  requireCommand, run, startBroker, uniqueName, waitUntilClockPasses,
+  requireCommand, run, setupOnce, startBroker, uniqueName, waitUntilClockPasses,
   type GotRecord, type Headers, type InteropBroker, type SentRecord,
 } from './helpers.js';
 
@@ -13,7 +13,7 @@ const RUN_TIMEOUT_MS = 90_000;
 
 let broker: InteropBroker;
 
-beforeAll(async () => {
+setupOnce(async () => {
   requireCommand('kcat (Debian package kcat)', 'kcat', ['-V']);
   // Topics are auto-created by kcat's producer (Metadata with allow_auto_topic_creation) with
   // this many partitions.

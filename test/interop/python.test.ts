@@ -3,10 +3,10 @@
 // assign()+seek and with a group, and the admin clients. The scripts in python/ print JSON lines;
 // every check is on the records that come back.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import {
   brokerProblems, describeRun, expectSameRecords, GROUP_APIS, INTEROP_DIR, jsonLines, killAll, pythonCommand,
-  requireCommand, run, startBroker, uniqueName, withApiHint,
+  requireCommand, run, setupOnce, startBroker, uniqueName, withApiHint,
   type GotRecord, type InteropBroker, type RunResult, type SentRecord,
 } from './helpers.js';
 
@@ -18,7 +18,7 @@ const CONFLUENT = path.join(INTEROP_DIR, 'python/confluent_client.py');
 let broker: InteropBroker;
 const python = pythonCommand();
 
-beforeAll(async () => {
+setupOnce(async () => {
   requireCommand(`kafka-python for ${python} (Debian package python3-kafka)`, python, ['-c', 'import kafka']);
   requireCommand(`confluent-kafka for ${python} (Debian package python3-confluent-kafka)`, python, ['-c', 'import confluent_kafka']);
   broker = await startBroker({ set: { 'num.partitions': String(PARTITIONS) } });

@@ -12,6 +12,7 @@ its delivery callback.
 """
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -105,7 +106,9 @@ def poll_until(c, expect):
 
 
 def consume_assign(a):
-    c = Consumer({'bootstrap.servers': a.bootstrap, 'group.id': 'unused-assign-only', 'enable.auto.commit': False,
+    # confluent-kafka 1.7 insists on a group.id even for assign(); it is never joined or committed.
+    c = Consumer({'bootstrap.servers': a.bootstrap, 'group.id': 'godel-interop-assign-%d-%d' % (os.getpid(), time.time()),
+                  'enable.auto.commit': False,
                   'client.id': 'godel-interop-confluent', 'error_cb': on_error})
     tps = []
     for p in range(a.partitions):

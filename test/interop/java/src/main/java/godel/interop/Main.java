@@ -45,7 +45,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * line on stdout; the client's own logging goes to stderr.
  *
  * <pre>
- * produce        --bootstrap H:P --topic T --count N [--partitions P]
+ * produce        --bootstrap H:P --topic T --count N [--partitions P] [--compression CODEC]
  * consume-assign --bootstrap H:P --topic T --partitions P --expect N [--seek PARTITION:OFFSET]
  * consume-group  --bootstrap H:P --topic T --group G --expect N
  * admin          --bootstrap H:P --topic T
@@ -53,7 +53,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * Records produced by {@code produce} are key {@code k-i}, value {@code v-i}, headers
  * {@code i=<i>} and {@code src=java}, record i going to partition i % P. The producer uses the
- * client's defaults (idempotent, acks=all) apart from the serializers.
+ * client's defaults (idempotent, acks=all) apart from the serializers (and compression.type when
+ * --compression is given).
  */
 public final class Main {
   private static final long DEFAULT_DEADLINE_MS = 90_000;
@@ -89,6 +90,7 @@ public final class Main {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "godel-interop-java-producer");
+    if (o.containsKey("compression")) p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, o.get("compression"));
     int errors = 0;
     KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p);
     try {
