@@ -206,9 +206,18 @@ export class BatchEncoder {
   /** Highest safe position the batch may grow to. */
   readonly maxBytes: number;
 
-  constructor(maxBytes: number, initialBytes = Math.min(maxBytes, 16 * 1024)) {
+  /**
+   * `buffer`, when given, is used as the batch's memory from the start (a producer's pooled buffer
+   * of maxBytes); otherwise the batch starts at `initialBytes` and doubles as it fills.
+   */
+  constructor(maxBytes: number, initialBytes = Math.min(maxBytes, 16 * 1024), buffer?: Buffer) {
     this.maxBytes = Math.max(maxBytes, RECORDS_OFFSET + 16);
-    this.buf = Buffer.allocUnsafe(Math.max(initialBytes, RECORDS_OFFSET + 64));
+    this.buf = buffer !== undefined && buffer.length >= RECORDS_OFFSET + 64 ? buffer : Buffer.allocUnsafe(Math.max(initialBytes, RECORDS_OFFSET + 64));
+  }
+
+  /** The memory the batch was built in (to give back to a pool once the batch is done). */
+  get memory(): Buffer {
+    return this.buf;
   }
 
   /** Bytes the batch holds now, header included. */

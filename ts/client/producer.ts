@@ -128,6 +128,8 @@ class SendTicket {
 class ProducerBatch {
   encoder: BatchEncoder | null;
   buffer: Buffer | null = null;
+  /** The encoder's memory, returned to the producer's pool once the batch is done. */
+  memory: Buffer | null = null;
   readonly segments: Segment[] = [];
   baseSequence = -1;
   /** The producer-id generation the buffer is stamped with. */
@@ -205,6 +207,9 @@ export class Producer {
   private idleWaiters: (() => void)[] = [];
   private memoryWaiters: (() => void)[] = [];
   private readonly refreshing = new Set<string>();
+  /** Batch memory of exactly batchSize bytes, reused (a full batch grows to that size). */
+  private readonly pool: Buffer[] = [];
+  private readonly poolMax: number;
 
   // idempotence
   private producerId = -1n;
@@ -226,6 +231,7 @@ export class Producer {
     this.allowAutoTopicCreation = options.allowAutoTopicCreation ?? true;
     this.partitioner = options.partitioner;
     this.sticky = new StickyPartitioner(this.batchSize);
+    this.poolMax = Math.max(2, Math.min(64, Math.floor(this.bufferMemoryBytes / this.batchSize / 4)));
     const invalid = (message: string): never => {
       throw new GodelError('CONFIG_INVALID', message);
     };
@@ -347,7 +353,7 @@ export class Producer {
       let batch = state.open;
       if (batch === null || !batch.encoder!.append(timestamp, key, value, m.headers)) {
         if (batch !== null) this.closeBatch(batch);
-        batch = new ProducerBatch(state, new BatchEncoder(this.batchSize, Math.min(this.batchSize, 64 * 1024)), now);
+        batch = new ProducerBatch(state, new BatchEncoder(this.batchSize, Math.min(this.batchSize, 64 * 1024), this.pool.pop()), now);
         state.open = batch;
         this.batchesPending++;
         if (this.lingerMs > 0) this.scheduleAt(now + this.lingerMs);
@@ -380,6 +386,7 @@ export class Producer {
     if (state.open === batch) state.open = null;
     const encoder = batch.encoder!;
     batch.encoder = null;
+    batch.memory = encoder.memory;
     const count = encoder.count;
     if (this.idempotent) {
       batch.baseSequence = state.nextSequence;
@@ -397,6 +404,7 @@ export class Producer {
       this.bufferedBytes += batch.bytes;
       encoder.finishCompressed(this.codec, fields).then((buffer) => {
         batch.buffer = buffer;
+        this.release(batch);
         this.scheduleDrain();
       }, (err: unknown) => {
         const at = state.ready.indexOf(batch);
@@ -612,6 +620,7 @@ export class Producer {
       if (err === null) s.ticket.segmentDone();
       else s.ticket.fail(err);
     }
+    this.release(batch);
     this.bufferedBytes -= batch.bytes;
     this.batchesPending--;
     if (this.bufferedBytes < this.bufferMemoryBytes && this.memoryWaiters.length > 0) {
@@ -624,6 +633,18 @@ export class Producer {
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
+  }
+
+  /**
+   * Gives a batch's encoder memory back to the pool. Safe once the batch is done: its Produce
+   * request was answered (so the socket wrote it) or it failed for good; or, compressed, once the
+   * records were compressed into a buffer of their own.
+   */
+  private release(batch: ProducerBatch): void {
+    const memory = batch.memory;
+    batch.memory = null;
+    if (memory === null || memory.length !== this.batchSize || this.pool.length >= this.poolMax) return;
+    this.pool.push(memory);
   }
 
   private refreshTopic(topic: string): void {
