@@ -143,10 +143,10 @@ describe('bad input on the wire', () => {
     await unknown.connected();
     unknown.write(frame(header(9999, 0, 1)));
     await expectClosed(unknown, /unsupported api key 9999/);
-    const oldProduce = new RawClient(broker);
-    await oldProduce.connected();
-    oldProduce.write(frame(header(0, 2, 1)));
-    await expectClosed(oldProduce, /unsupported version 2 of Produce/);
+    const oldFetch = new RawClient(broker);
+    await oldFetch.connected();
+    oldFetch.write(frame(header(1, 3, 1)));
+    await expectClosed(oldFetch, /unsupported version 3 of Fetch/);
   });
 
   it('answers a too-new ApiVersions with UNSUPPORTED_VERSION and the full list (KIP-511)', async () => {
@@ -159,7 +159,7 @@ describe('bad input on the wire', () => {
     const body = decodeApiVersionsResponse(reader, 0);
     expect(body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
     expect(body.apiKeys.find((k) => k.apiKey === 18)).toMatchObject({ minVersion: 0, maxVersion: 3 });
-    expect(body.apiKeys.find((k) => k.apiKey === 0)).toMatchObject({ minVersion: 3 });
+    expect(body.apiKeys.find((k) => k.apiKey === 1)).toMatchObject({ minVersion: 4 });
     client.destroy();
   });
 
@@ -204,6 +204,23 @@ describe('bad input on the wire', () => {
       topics: [{ name: 'bad-batches', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
     });
     expect(offsets.topics[0]!.partitions[0]!.offset).toBe(1n);
+  });
+
+  it('refuses the old message formats (magic 0/1) with UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
+    // A MessageSet v1 entry: offset, size, crc, magic 1, attributes, timestamp, null key, value.
+    const value = Buffer.from('old');
+    const message = Buffer.alloc(8 + 4 + 4 + 1 + 1 + 8 + 4 + 4 + value.length);
+    message.writeInt32BE(message.length - 12, 8);
+    message[16] = 1;
+    message.writeInt32BE(-1, 26);
+    message.writeInt32BE(value.length, 30);
+    value.copy(message, 34);
+    const response = await kafkaRequest(broker.address, 0, 2, {
+      transactionalId: null, acks: 1, timeoutMs: 10_000,
+      topicData: [{ name: 'bad-batches', partitionData: [{ index: 0, records: message }] }],
+    });
+    expect(response.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    await stillServing();
   });
 
   it('closes idle connections after connections.max.idle.ms', async () => {

@@ -10,10 +10,14 @@
 // Notes on the extended ranges:
 // - Metadata 10+ and Fetch 13+ carry topic ids: @platformatic/kafka uses them up to 12 / 17 and
 //   needs a real, unique UUID per topic there (a zero UUID makes its consumer confuse topics).
+// - Produce starts at 0 although no client we know sends v0-2 to a broker that has v3+:
+//   librdkafka before 2.11.1 only compresses with gzip, snappy or lz4 when the broker's Produce
+//   range includes v0 (librdkafka #4948), so Debian's kcat and confluent-kafka would otherwise send
+//   every batch uncompressed. Old message formats (magic 0/1) are refused per partition.
 // - OffsetDelete (47) is wanted, but its spec is not in the spec directory yet.
 
 export const API_TABLE = [
-  { apiKey: 0, name: 'Produce', minVersion: 3, maxVersion: 11 },
+  { apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 11 },
   { apiKey: 1, name: 'Fetch', minVersion: 4, maxVersion: 17 },
   { apiKey: 2, name: 'ListOffsets', minVersion: 0, maxVersion: 7 },
   { apiKey: 3, name: 'Metadata', minVersion: 0, maxVersion: 12 },

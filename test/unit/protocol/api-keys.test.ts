@@ -6,10 +6,11 @@ import { ErrorCode, errorName, isRetriable, KAFKA_ERRORS, kafkaError } from '../
 
 describe('advertised api versions', () => {
   it('never raise a minimum real clients need (shared/kafka-protocol/CLIENTS.md)', () => {
-    // librdkafka needs Produce 3, Fetch 4, FindCoordinator 0, ListOffsets 1, InitProducerId 0;
+    // librdkafka needs Produce 3, Fetch 4, FindCoordinator 0, ListOffsets 1, InitProducerId 0, and
+    // before 2.11.1 compresses with gzip/snappy/lz4 only when Produce 0 is advertised (#4948);
     // kafka-python probes with ApiVersions 0 and Metadata 0 and uses fixed old versions.
     const needs: Record<string, number> = {
-      ApiVersions: 0, Metadata: 0, Produce: 3, Fetch: 4, ListOffsets: 0, FindCoordinator: 0, JoinGroup: 0, SyncGroup: 0,
+      ApiVersions: 0, Metadata: 0, Produce: 0, Fetch: 4, ListOffsets: 0, FindCoordinator: 0, JoinGroup: 0, SyncGroup: 0,
       Heartbeat: 0, LeaveGroup: 0, OffsetCommit: 0, OffsetFetch: 0, ListGroups: 0, DescribeGroups: 0, CreateTopics: 0,
       DeleteTopics: 0, SaslHandshake: 0, SaslAuthenticate: 0, InitProducerId: 0, DescribeConfigs: 0, CreatePartitions: 0,
       AlterConfigs: 0, DeleteGroups: 0, DeleteRecords: 0,
@@ -39,8 +40,9 @@ describe('advertised api versions', () => {
     expect(apiEntry(1)).toMatchObject({ name: 'Fetch', minVersion: 4 });
     expect(apiName(3)).toBe('Metadata');
     expect(apiName(47)).toBe('Unknown(47)');
-    expect(isVersionAdvertised(0, 2)).toBe(false);
-    expect(isVersionAdvertised(0, 3)).toBe(true);
+    expect(isVersionAdvertised(1, 3)).toBe(false);
+    expect(isVersionAdvertised(0, 0)).toBe(true);
+    expect(isVersionAdvertised(0, 12)).toBe(false);
     expect(isVersionAdvertised(18, 4)).toBe(false);
   });
 });

@@ -266,8 +266,8 @@ describe('hand-made lies', () => {
   });
 
   it('a version outside the generated range is a PROTOCOL_ERROR', () => {
-    expect(() => API_CODECS[0].request.decode(new Reader(Buffer.alloc(64)), 2)).toThrowError(/outside the supported 3-11/);
-    expect(() => API_CODECS[0].request.encode(new Writer(), {} as never, 12)).toThrowError(/outside the supported 3-11/);
+    expect(() => API_CODECS[1].request.decode(new Reader(Buffer.alloc(64)), 3)).toThrowError(/outside the supported 4-17/);
+    expect(() => API_CODECS[0].request.encode(new Writer(), {} as never, 12)).toThrowError(/outside the supported 0-11/);
   });
 });
 

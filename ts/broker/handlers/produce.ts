@@ -6,7 +6,7 @@ import type { TopicInfo } from '../../cluster/control-plane.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProduceResponsePartitionProduceResponse, ProduceResponseTopicProduceResponse } from '../../protocol/generated/produce-response.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
-import { batchSize, CompressionCodec, compressionCodecOf, LOG_OVERHEAD } from '../../storage/record-batch.js';
+import { batchSize, CompressionCodec, compressionCodecOf, CURRENT_MAGIC, LOG_OVERHEAD, MAGIC_OFFSET } from '../../storage/record-batch.js';
 import { NO_RESPONSE, type ApiHandler } from '../api-registry.js';
 import type { BrokerServices } from '../services.js';
 import { godelErrorToKafka } from '../topic-manager.js';
@@ -30,6 +30,10 @@ export function produceHandler(services: BrokerServices): ApiHandler<0> {
   /** Kafka's checks of a partition's records before they reach the log. */
   function check(records: Buffer | null, version: number, topic: TopicInfo, log: PartitionLog, acks: number): [number, string] | null {
     if (records === null || records.length < LOG_OVERHEAD) return [ErrorCode.INVALID_RECORD, 'a produce request needs one record batch per partition'];
+    // Produce v0-2 is advertised for librdkafka's compression check, not to store old formats.
+    if (records.length > MAGIC_OFFSET && records[MAGIC_OFFSET] !== CURRENT_MAGIC) {
+      return [ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${records[MAGIC_OFFSET]} is not supported: send record batches (magic 2, Produce v3+)`];
+    }
     if (batchSize(records, 0) !== records.length) {
       return [ErrorCode.INVALID_RECORD, 'produce requests v3 and later carry exactly one record batch per partition'];
     }
@@ -44,7 +48,7 @@ export function produceHandler(services: BrokerServices): ApiHandler<0> {
 
   return {
     apiKey: 0,
-    minVersion: 3,
+    minVersion: 0,
     maxVersion: 11,
     handle(request, ctx) {
       const acks = request.acks;

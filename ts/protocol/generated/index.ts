@@ -165,7 +165,7 @@ export interface ApiMessages {
 
 export const API_CODECS: { readonly [K in keyof ApiMessages]: ApiCodec<ApiMessages[K]['request'], ApiMessages[K]['response']> } = {
   0: {
-    apiKey: 0, name: 'Produce', minVersion: 3, maxVersion: 11,
+    apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 11,
     request: { flexibleFrom: 9, encode: encodeProduceRequest, decode: decodeProduceRequest },
     response: { flexibleFrom: 9, encode: encodeProduceResponse, decode: decodeProduceResponse },
   },

@@ -939,41 +939,41 @@ export const MESSAGE_SCHEMAS: Readonly<Record<string, MessageSchema>> = {
     },
   },
   ProduceRequest: {
-    name: 'ProduceRequest', kind: 'request', apiKey: 0, minVersion: 3, maxVersion: 11, flexibleFrom: 9, root: 'ProduceRequest',
+    name: 'ProduceRequest', kind: 'request', apiKey: 0, minVersion: 0, maxVersion: 11, flexibleFrom: 9, root: 'ProduceRequest',
     structs: {
       ProduceRequest: [
         { name: 'transactionalId', type: 'string', struct: null, versions: [3, 11], nullable: [3, 11], tagged: null, tag: null, ignorable: false, default: null },
-        { name: 'acks', type: 'int16', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
-        { name: 'timeoutMs', type: 'int32', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
-        { name: 'topicData', type: '[]struct', struct: 'ProduceRequestTopicProduceData', versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
+        { name: 'acks', type: 'int16', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
+        { name: 'timeoutMs', type: 'int32', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
+        { name: 'topicData', type: '[]struct', struct: 'ProduceRequestTopicProduceData', versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
       ],
       ProduceRequestTopicProduceData: [
-        { name: 'name', type: 'string', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "" },
-        { name: 'partitionData', type: '[]struct', struct: 'ProduceRequestPartitionProduceData', versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
+        { name: 'name', type: 'string', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "" },
+        { name: 'partitionData', type: '[]struct', struct: 'ProduceRequestPartitionProduceData', versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
       ],
       ProduceRequestPartitionProduceData: [
-        { name: 'index', type: 'int32', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
-        { name: 'records', type: 'records', struct: null, versions: [3, 11], nullable: [3, 11], tagged: null, tag: null, ignorable: false, default: null },
+        { name: 'index', type: 'int32', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
+        { name: 'records', type: 'records', struct: null, versions: [0, 11], nullable: [0, 11], tagged: null, tag: null, ignorable: false, default: null },
       ],
     },
   },
   ProduceResponse: {
-    name: 'ProduceResponse', kind: 'response', apiKey: 0, minVersion: 3, maxVersion: 11, flexibleFrom: 9, root: 'ProduceResponse',
+    name: 'ProduceResponse', kind: 'response', apiKey: 0, minVersion: 0, maxVersion: 11, flexibleFrom: 9, root: 'ProduceResponse',
     structs: {
       ProduceResponse: [
-        { name: 'responses', type: '[]struct', struct: 'ProduceResponseTopicProduceResponse', versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
-        { name: 'throttleTimeMs', type: 'int32', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: true, default: 0 },
+        { name: 'responses', type: '[]struct', struct: 'ProduceResponseTopicProduceResponse', versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
+        { name: 'throttleTimeMs', type: 'int32', struct: null, versions: [1, 11], nullable: null, tagged: null, tag: null, ignorable: true, default: 0 },
         { name: 'nodeEndpoints', type: '[]struct', struct: 'ProduceResponseNodeEndpoint', versions: [10, 11], nullable: null, tagged: [10, 11], tag: 0, ignorable: false, default: "EMPTY_ARRAY" },
       ],
       ProduceResponseTopicProduceResponse: [
-        { name: 'name', type: 'string', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "" },
-        { name: 'partitionResponses', type: '[]struct', struct: 'ProduceResponsePartitionProduceResponse', versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
+        { name: 'name', type: 'string', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "" },
+        { name: 'partitionResponses', type: '[]struct', struct: 'ProduceResponsePartitionProduceResponse', versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: "EMPTY_ARRAY" },
       ],
       ProduceResponsePartitionProduceResponse: [
-        { name: 'index', type: 'int32', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
-        { name: 'errorCode', type: 'int16', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
-        { name: 'baseOffset', type: 'int64', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0n },
-        { name: 'logAppendTimeMs', type: 'int64', struct: null, versions: [3, 11], nullable: null, tagged: null, tag: null, ignorable: true, default: -1n },
+        { name: 'index', type: 'int32', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
+        { name: 'errorCode', type: 'int16', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0 },
+        { name: 'baseOffset', type: 'int64', struct: null, versions: [0, 11], nullable: null, tagged: null, tag: null, ignorable: false, default: 0n },
+        { name: 'logAppendTimeMs', type: 'int64', struct: null, versions: [2, 11], nullable: null, tagged: null, tag: null, ignorable: true, default: -1n },
         { name: 'logStartOffset', type: 'int64', struct: null, versions: [5, 11], nullable: null, tagged: null, tag: null, ignorable: true, default: -1n },
         { name: 'recordErrors', type: '[]struct', struct: 'ProduceResponseBatchIndexAndErrorMessage', versions: [8, 11], nullable: null, tagged: null, tag: null, ignorable: true, default: "EMPTY_ARRAY" },
         { name: 'errorMessage', type: 'string', struct: null, versions: [8, 11], nullable: [8, 11], tagged: null, tag: null, ignorable: true, default: null },
