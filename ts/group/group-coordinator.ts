@@ -215,7 +215,10 @@ export class GroupCoordinator {
     const partitions = Array.from({ length: this.numPartitions }, (_, p) => p);
     for (const p of partitions) this.partitionStates.set(p, 'loading');
     this.loads = (async () => {
-      for (const p of partitions) await this.loadPartition(p);
+      for (const p of partitions) {
+        if (!this.active) return;
+        await this.loadPartition(p);
+      }
     })();
     this.scheduleExpiry();
   }
@@ -252,14 +255,19 @@ export class GroupCoordinator {
   }
 
   private async loadPartition(partition: number): Promise<void> {
+    if (this.partitionStates.get(partition) !== 'loading') return;
     const replay = new GroupRecordReplay();
     const started = this.scheduler.nowMs();
+    let failure: unknown = null;
     try {
       await this.storage.replay(partition, (key, value) => replay.apply(key, value));
     } catch (err) {
-      this.logger.error({ partition, err: String(err) }, 'loading __consumer_offsets failed; serving what was read');
+      failure = err;
     }
+    // Unloaded (or shut down) meanwhile: nothing to serve.
     if (this.partitionStates.get(partition) !== 'loading') return;
+    // Like Kafka, a partition that failed to load is served with what was read, loudly.
+    if (failure !== null) this.logger.error({ partition, err: String(failure) }, 'loading __consumer_offsets failed; serving what was read');
     if (replay.corrupt > 0) this.logger.warn({ partition, corrupt: replay.corrupt }, 'skipped undecodable __consumer_offsets records');
     let groups = 0;
     for (const group of replay.build(this.scheduler.nowMs())) {
