@@ -135,7 +135,12 @@ export const roundRobinAssignor: Assignor = {
 };
 
 /** Sticky balancing: keep valid owned partitions, deal the rest to the least loaded, even out. */
-function stickyAssign(members: readonly MemberSubscription[], partitionsPerTopic: Map<string, number>): { assignment: GroupAssignment; previousOwner: Map<string, string> } {
+function stickyAssign(members: readonly MemberSubscription[], partitionsPerTopic: Map<string, number>): {
+  assignment: GroupAssignment;
+  previousOwner: Map<string, string>;
+  /** Partitions two members claim in the same generation: both may still hold them. */
+  disputed: Set<string>;
+} {
   const sorted = [...members].sort(compareMembers);
   const subscribed = new Map(sorted.map((m) => [m.memberId, new Set(m.topics.filter((t) => partitionsPerTopic.has(t)))]));
   const key = (topic: string, p: number): string => `${topic}\u0000${p}`;
@@ -156,11 +161,13 @@ function stickyAssign(members: readonly MemberSubscription[], partitionsPerTopic
   }
   const owned = new Map<string, { topic: string; partition: number }[]>(sorted.map((m) => [m.memberId, []]));
   const previousOwner = new Map<string, string>();
+  const disputed = new Set<string>();
   const unassigned: { topic: string; partition: number }[] = [];
   const topics = [...partitionsPerTopic.keys()].filter((t) => sorted.some((m) => subscribed.get(m.memberId)!.has(t))).sort(compareStrings);
   for (const topic of topics) {
     for (let p = 0; p < partitionsPerTopic.get(topic)!; p++) {
       const c = claims.get(key(topic, p));
+      if (c !== undefined && c.conflict) disputed.add(key(topic, p));
       if (c !== undefined && !c.conflict) {
         previousOwner.set(key(topic, p), c.memberId);
         if (subscribed.get(c.memberId)?.has(topic)) {
@@ -212,7 +219,7 @@ function stickyAssign(members: readonly MemberSubscription[], partitionsPerTopic
     list.sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
     for (const tp of list) add(assignment, memberId, tp.topic, tp.partition);
   }
-  return { assignment, previousOwner };
+  return { assignment, previousOwner, disputed };
 }
 
 export const cooperativeStickyAssignor: Assignor = {
@@ -224,13 +231,16 @@ export const cooperativeStickyAssignor: Assignor = {
     return b;
   },
   assign(members, { partitionsPerTopic }) {
-    const { assignment, previousOwner } = stickyAssign(members, partitionsPerTopic);
-    // KIP-429: a partition changing owner is left out this round; its owner revokes it first.
+    const { assignment, previousOwner, disputed } = stickyAssign(members, partitionsPerTopic);
+    // KIP-429: a partition changing owner is left out this round; its owner revokes it first. A
+    // disputed one is left out too: every claimant revokes it, and the next round places it.
     const memberIds = new Set(members.map((m) => m.memberId));
     for (const [memberId, byTopic] of assignment) {
       for (const [topic, partitions] of byTopic) {
         const kept = partitions.filter((p) => {
-          const prev = previousOwner.get(`${topic}\u0000${p}`);
+          const k = `${topic}\u0000${p}`;
+          if (disputed.has(k)) return false;
+          const prev = previousOwner.get(k);
           return prev === undefined || prev === memberId || !memberIds.has(prev);
         });
         if (kept.length === 0) byTopic.delete(topic);

@@ -45,6 +45,15 @@ export function varintSize(value: number): number {
 /** Bytes a zig-zag varlong of the safe integer `value` takes. */
 export function varlongSize(value: number): number {
   if (value >= -0x40000000 && value < 0x40000000) return varintSize(value);
+  if (value >= 2 ** 52 || value < -(2 ** 52)) {
+    let zz = BigInt.asUintN(64, (BigInt(value) << 1n) ^ (BigInt(value) >> 63n));
+    let n = 1;
+    while (zz >= 0x80n) {
+      zz >>= 7n;
+      n++;
+    }
+    return n;
+  }
   let z = value >= 0 ? value * 2 : -value * 2 - 1;
   let n = 1;
   while (z >= 0x80) {
@@ -64,8 +73,20 @@ export function writeVarint(buf: Buffer, pos: number, value: number): number {
   return pos;
 }
 
+/** Past 2^52 the zig-zag value would not be exact as a double: go through bigint. */
+const VARLONG_EXACT_MAX = 2 ** 52;
+
 export function writeVarlong(buf: Buffer, pos: number, value: number): number {
   if (value >= -0x40000000 && value < 0x40000000) return writeVarint(buf, pos, value);
+  if (value >= VARLONG_EXACT_MAX || value < -VARLONG_EXACT_MAX) {
+    let zz = BigInt.asUintN(64, (BigInt(value) << 1n) ^ (BigInt(value) >> 63n));
+    while (zz >= 0x80n) {
+      buf[pos++] = Number(zz & 0x7fn) | 0x80;
+      zz >>= 7n;
+    }
+    buf[pos++] = Number(zz);
+    return pos;
+  }
   let z = value >= 0 ? value * 2 : -value * 2 - 1;
   while (z >= 0x80) {
     buf[pos++] = (z % 128) | 0x80;

@@ -1,0 +1,231 @@
+// The client connection against a scripted fake broker (a plain TCP server speaking the project's
+// codecs): version negotiation, pipelining in order, the in-flight limit, frames cut anywhere,
+// request timeouts, reconnection with backoff, and the errors each failure becomes.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection } from '../../../ts/client/connection.js';
+import { KafkaError } from '../../../ts/client/errors.js';
+import { GodelError } from '../../../ts/errors.js';
+import { API_TABLE } from '../../../ts/protocol/api-keys.js';
+import { API_CODECS, type ApiMessages } from '../../../ts/protocol/generated/index.js';
+import { decodeRequestHeader, encodeResponseFrame, type ApiKeyWithCodec } from '../../../ts/protocol/headers.js';
+import { Reader } from '../../../ts/protocol/reader.js';
+import { Writer } from '../../../ts/protocol/writer.js';
+import { waitFor } from '../../helpers/broker.js';
+
+interface Received {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  socket: net.Socket;
+  body: unknown;
+}
+
+type Answer = (req: Received) => unknown | null | Promise<unknown | null>;
+
+/** A TCP server that answers Kafka requests as scripted; `null` means no answer. */
+class FakeBroker {
+  readonly received: Received[] = [];
+  readonly sockets: net.Socket[] = [];
+  connections = 0;
+  /** How response bytes are cut into writes (default: one write per frame). */
+  chunking: ((frame: Buffer) => Buffer[]) | null = null;
+  apiVersions = API_TABLE.map((e) => ({ apiKey: e.apiKey, minVersion: e.minVersion, maxVersion: e.maxVersion }));
+  answer: Answer = () => null;
+  private readonly server: net.Server;
+
+  constructor() {
+    this.server = net.createServer((socket) => {
+      this.connections++;
+      this.sockets.push(socket);
+      let buffered = Buffer.alloc(0);
+      let queue = Promise.resolve();
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+          const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0));
+          buffered = buffered.subarray(4 + frame.length);
+          // Read at once, answer in order, like Kafka.
+          const answer = this.handle(socket, frame);
+          queue = queue.then(async () => this.write(socket, await answer));
+        }
+      });
+    });
+  }
+
+  private write(socket: net.Socket, out: Buffer | null): void {
+    if (out === null || socket.destroyed) return;
+    for (const piece of this.chunking?.(out) ?? [out]) socket.write(piece);
+  }
+
+  private async handle(socket: net.Socket, frame: Buffer): Promise<Buffer | null> {
+    const r = new Reader(frame);
+    const header = decodeRequestHeader(r);
+    const codec = API_CODECS[header.apiKey as ApiKeyWithCodec];
+    let body: unknown = null;
+    if (header.apiKey === 18) {
+      // ApiVersions: answered here (v0 body with error 35 for a version above 3).
+      body = header.apiVersion > 3
+        ? { errorCode: 35, apiKeys: this.apiVersions, throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1n, finalizedFeatures: [], zkMigrationReady: false }
+        : { errorCode: 0, apiKeys: this.apiVersions, throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1n, finalizedFeatures: [], zkMigrationReady: false };
+    } else {
+      const req: Received = { ...header, socket, body: codec.request.decode(r, header.apiVersion) };
+      this.received.push(req);
+      body = await this.answer(req);
+      if (body === null) return null;
+    }
+    return encodeResponseFrame(new Writer(), header.apiKey as ApiKeyWithCodec, header.apiKey === 18 && header.apiVersion > 3 ? 0 : header.apiVersion, header.correlationId, body as never);
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as net.AddressInfo).port)));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+function metadataResponse(tag: string): ApiMessages[3]['response'] {
+  return { throttleTimeMs: 0, brokers: [{ nodeId: 1, host: tag, port: 1, rack: null }], clusterId: tag, controllerId: 1, topics: [], clusterAuthorizedOperations: -2147483648 };
+}
+
+const metadataRequest = (): ApiMessages[3]['request'] => ({ topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function setup(options: Partial<ConstructorParameters<typeof Connection>[0]> = {}): Promise<{ broker: FakeBroker; connection: Connection }> {
+  const broker = new FakeBroker();
+  const port = await broker.listen();
+  const connection = new Connection({ host: '127.0.0.1', port, clientId: 'unit', ...options });
+  cleanup.push(() => broker.close(), () => connection.close());
+  return { broker, connection };
+}
+
+describe('Connection', () => {
+  it('negotiates each api at the highest version both sides speak', async () => {
+    const { broker, connection } = await setup();
+    broker.apiVersions = broker.apiVersions.map((v) => (v.apiKey === 3 ? { ...v, minVersion: 1, maxVersion: 5 } : v)).filter((v) => v.apiKey !== 60);
+    broker.answer = (req) => metadataResponse(`v${req.apiVersion}`);
+    const r = await connection.request(3, metadataRequest);
+    expect(broker.received[0]!.apiVersion).toBe(5);
+    expect(r.clusterId).toBe('v5');
+    expect(connection.versionFor(1)).toBe(12); // Fetch: the client stops at 12 (no topic ids)
+    expect(connection.supports(60)).toBe(false);
+    expect(() => connection.versionFor(60)).toThrow(KafkaError);
+    await expect(connection.request(60, () => ({ includeClusterAuthorizedOperations: false, endpointType: 1 }))).rejects.toMatchObject({ type: 'UNSUPPORTED_VERSION' });
+  });
+
+  it('pipelines requests and matches the in-order responses to them', async () => {
+    const { broker, connection } = await setup({ maxInFlightRequests: 1000 });
+    broker.answer = (req) => metadataResponse(String((req.body as ApiMessages[3]['request']).topics![0]!.name));
+    const requests = Array.from({ length: 200 }, (_, i) => connection.request(3, () => ({ ...metadataRequest(), topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: `t${i}` }] })));
+    const answers = await Promise.all(requests);
+    expect(answers.map((a) => a.clusterId)).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`));
+    const ids = broker.received.map((r) => r.correlationId);
+    expect(new Set(ids).size).toBe(200);
+    expect(broker.connections).toBe(1);
+  });
+
+  it('keeps at most maxInFlightRequests unanswered; the rest wait their turn in order', async () => {
+    const { broker, connection } = await setup({ maxInFlightRequests: 3 });
+    const release: (() => void)[] = [];
+    broker.answer = (req) => new Promise((resolve) => {
+      release.push(() => resolve(metadataResponse(`r${req.correlationId}`)));
+    });
+    const all = Promise.all(Array.from({ length: 10 }, () => connection.request(3, metadataRequest)));
+    await waitFor(() => broker.received.length === 3, '3 requests at the broker');
+    expect(connection.inFlightCount).toBe(3);
+    expect(connection.waitingCount).toBe(7);
+    for (let answered = 0; answered < 10; answered++) {
+      await waitFor(() => release.length > answered, `request ${answered + 1}`);
+      // Never more than 3 at the broker unanswered.
+      expect(broker.received.length - answered).toBeLessThanOrEqual(3);
+      release[answered]!();
+    }
+    const answers = await all;
+    expect(answers.map((a) => a.clusterId)).toEqual(broker.received.map((r) => `r${r.correlationId}`));
+  });
+
+  it('reads frames cut at every byte and several frames in one write', async () => {
+    const { broker, connection } = await setup();
+    broker.answer = (req) => metadataResponse(`answer-${req.correlationId}`);
+    broker.chunking = (frame) => [...frame].map((b) => Buffer.from([b]));
+    const one = await connection.request(3, metadataRequest);
+    expect(one.clusterId).toMatch(/^answer-/);
+    // Now batch: hold answers and write them all at once.
+    const pending: Buffer[] = [];
+    broker.chunking = (frame) => {
+      pending.push(frame);
+      if (pending.length < 5) return [];
+      const all = Buffer.concat(pending.splice(0));
+      return [all.subarray(0, 7), all.subarray(7)];
+    };
+    const five = await Promise.all(Array.from({ length: 5 }, () => connection.request(3, metadataRequest)));
+    expect(new Set(five.map((f) => f.clusterId)).size).toBe(5);
+  });
+
+  it('times a request out with REQUEST_TIMED_OUT, closes the connection, and reconnects for the next', async () => {
+    const { broker, connection } = await setup({ requestTimeoutMs: 300, reconnectBackoffMs: 10 });
+    broker.answer = () => null; // never answers
+    const started = Date.now();
+    const err = await connection.request(3, metadataRequest).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KafkaError);
+    expect(err).toMatchObject({ type: 'REQUEST_TIMED_OUT', retriable: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    broker.answer = () => metadataResponse('after');
+    expect((await connection.request(3, metadataRequest)).clusterId).toBe('after');
+    expect(broker.connections).toBe(2);
+  });
+
+  it('fails requests in flight with a retriable NETWORK_EXCEPTION when the socket dies, then reconnects', async () => {
+    const { broker, connection } = await setup({ reconnectBackoffMs: 10 });
+    broker.answer = (req) => {
+      req.socket.destroy();
+      return null;
+    };
+    const err = await connection.request(3, metadataRequest).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'NETWORK_EXCEPTION', code: 13, retriable: true });
+    broker.answer = () => metadataResponse('again');
+    expect((await connection.request(3, metadataRequest)).clusterId).toBe('again');
+    expect(broker.connections).toBe(2);
+  });
+
+  it('fails to connect to a closed port with NETWORK_EXCEPTION and backs off before trying again', async () => {
+    const probe = net.createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as net.AddressInfo).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const connection = new Connection({ host: '127.0.0.1', port, reconnectBackoffMs: 200, reconnectBackoffMaxMs: 1000 });
+    cleanup.push(() => connection.close());
+    const first = await connection.connect().catch((e: unknown) => e);
+    expect(first).toMatchObject({ type: 'NETWORK_EXCEPTION', retriable: true });
+    expect((first as Error).message).toContain(`127.0.0.1:${port}`);
+    const started = Date.now();
+    await connection.connect().catch(() => undefined);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150); // 200 ms ± 20% jitter
+  });
+
+  it('rejects everything with CLOSED after close()', async () => {
+    const { broker, connection } = await setup();
+    broker.answer = () => null;
+    const pending = connection.request(3, metadataRequest).catch((e: unknown) => e);
+    await waitFor(() => broker.received.length === 1, 'the request at the broker');
+    await connection.close();
+    await connection.close(); // twice is fine
+    expect(await pending).toBeInstanceOf(GodelError);
+    await expect(connection.request(3, metadataRequest)).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('resolves a no-response request (acks=0 produce) once written', async () => {
+    const { broker, connection } = await setup();
+    const body = await connection.request(0, () => ({ transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [] }), { noResponse: true });
+    expect(body).toBeUndefined();
+    await waitFor(() => broker.received.length === 1, 'the produce request');
+    expect(connection.inFlightCount).toBe(0);
+  });
+});
