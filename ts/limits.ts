@@ -29,6 +29,11 @@ export const WRITEV_BUFFERS_MAX = 1024;
 
 /** Largest read served by one PartitionLog.read call. */
 export const READ_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Segments one PartitionLog.read may span while it looks past batches that compaction emptied
+ * (a read normally stays in one segment; see PartitionLog.readOn).
+ */
+export const READ_SEGMENTS_MAX = 64;
 
 /** Protocol decoding: no array, string or bytes field may claim more than this many elements. */
 export const PROTOCOL_ARRAY_LENGTH_MAX = 1_000_000;

@@ -11,13 +11,14 @@ import {
   PARTITION_APPEND_BYTES_QUEUED_MAX,
   PARTITION_APPENDS_QUEUED_MAX,
   READ_BYTES_MAX,
+  READ_SEGMENTS_MAX,
   WRITEV_BUFFERS_MAX,
 } from '../limits.js';
 import type { Logger } from '../log.js';
 import { checkRecordKeys } from './log-cleaner.js';
 import { compacts, deletesOldSegments, type LogConfig } from './log-config.js';
 import type { TopicPartition } from './log-file-utils.js';
-import { LogSegment } from './log-segment.js';
+import { LogSegment, type SegmentRead } from './log-segment.js';
 import { fsyncDir } from './fs-utils.js';
 import { Mutex } from './mutex.js';
 import {
@@ -36,6 +37,8 @@ import {
   stampBatch,
   TIMESTAMP_TYPE_MASK,
   attributesOf,
+  isControlBatch,
+  recordsCountOf,
   validateProducedBatch,
   type BatchError,
 } from './record-batch.js';
@@ -656,9 +659,46 @@ export class PartitionLog {
         this.logger.error({ log: this.describe(), segment: segment.logPath, reason: read.corruption.message }, 'corrupt batch found on read; not served');
         if (read.end === read.start) throw new GodelError('CORRUPT_MESSAGE', `${this.describe()}: ${read.corruption.message}`);
       }
-      return { records: read.buf.subarray(read.start, read.end), logStartOffset: this._logStartOffset, logEndOffset };
+      let records = read.buf.subarray(read.start, read.end);
+      if (read.corruption === null && records.length < limit && !hasRecordsFrom(records, fetchOffset)) {
+        records = await this.readOn(records, fetchOffset, limit, maxOffset);
+      }
+      return { records, logStartOffset: this._logStartOffset, logEndOffset };
     }
     return empty;
+  }
+
+  /**
+   * Compaction leaves batches that are empty, or whose records all lie before the fetch offset, at
+   * the end of segments. Some clients (KafkaJS) make no progress on a fetch that returns only such
+   * batches, so the read goes on into the next segments until it holds a batch with records at or
+   * after the fetch offset, its byte budget is spent, or READ_SEGMENTS_MAX segments were read.
+   */
+  private async readOn(first: Buffer, fetchOffset: bigint, limit: number, maxOffset: bigint): Promise<Buffer> {
+    const parts = [first];
+    let bytes = first.length;
+    let next = lastBatchEnd(first);
+    for (let segmentsRead = 1; bytes < limit && next < maxOffset && segmentsRead < READ_SEGMENTS_MAX;) {
+      let read: SegmentRead | null = null;
+      let segment: LogSegment | undefined;
+      for (let i = this.segmentIndexFor(next); i < this.segments.length && read === null && segmentsRead < READ_SEGMENTS_MAX; i++) {
+        segment = this.segments[i]!;
+        if (segment.baseOffset >= maxOffset) break;
+        segmentsRead++;
+        read = await segment.read(next, limit - bytes, maxOffset, false);
+      }
+      if (read === null || read.start === read.end) break;
+      const part = read.buf.subarray(read.start, read.end);
+      parts.push(part);
+      bytes += part.length;
+      if (read.corruption !== null) {
+        this.logger.error({ log: this.describe(), segment: segment?.logPath, reason: read.corruption.message }, 'corrupt batch found on read; not served');
+        break;
+      }
+      if (hasRecordsFrom(part, fetchOffset)) break;
+      next = lastBatchEnd(part);
+    }
+    return parts.length === 1 ? first : Buffer.concat(parts, bytes);
   }
 
   /** Index of the segment whose base offset is the greatest at or below `offset` (0 if none). */
@@ -931,6 +971,21 @@ export class PartitionLog {
   describe(): string {
     return `${this.topicPartition.topic}-${this.topicPartition.partition}`;
   }
+}
+
+/** Whether `buf` (whole batches) holds a data batch with records whose base offset is >= `offset`. */
+function hasRecordsFrom(buf: Buffer, offset: bigint): boolean {
+  for (let pos = 0; pos < buf.length; pos += batchSize(buf, pos)) {
+    if (recordsCountOf(buf, pos) > 0 && !isControlBatch(buf, pos) && baseOffsetOf(buf, pos) >= offset) return true;
+  }
+  return false;
+}
+
+/** The offset after the last batch in `buf` (whole batches, at least one). */
+function lastBatchEnd(buf: Buffer): bigint {
+  let end = -1n;
+  for (let pos = 0; pos < buf.length; pos += batchSize(buf, pos)) end = lastOffsetOf(buf, pos) + 1n;
+  return end;
 }
 
 function batchError(error: BatchError): GodelError {

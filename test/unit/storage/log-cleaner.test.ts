@@ -173,18 +173,15 @@ describe.each(testEngines)('log cleaner: $name engine', ({ engine }) => {
     const latest = latestByKey(await readAll(log));
     await manager!.runCleanerOnce();
     const kept = await readAll(log);
-    // A consumer fetching at any offset gets batches (maybe emptied ones), moves past their last
-    // offset, and reaches the next record kept.
+    // Cleaning left segments whose only batch is emptied (the last batch of each cleaned group is
+    // kept): a fetch at any offset still returns the next record kept, in the same response, as
+    // some clients (KafkaJS) never move past a response without one.
+    expect((await allBatches(log)).map((b) => recordsCountOf(b, 0))).toContain(0);
     for (let offset = 0n; offset < log.logEndOffset; offset++) {
-      let first: DecodedRecord | undefined;
-      for (let at = offset; first === undefined && at < log.logEndOffset;) {
-        const { records } = await log.read(at, 1 << 20);
-        expect(records.length, `a read at ${at}`).toBeGreaterThan(0);
-        first = decodeRecords(records).find((r) => r.offset >= offset);
-        const spans = checkedBatches(records);
-        expect(spans[0]!.lastOffset).toBeGreaterThanOrEqual(at);
-        at = spans.at(-1)!.lastOffset + 1n;
-      }
+      const { records } = await log.read(offset, 1 << 20);
+      const spans = checkedBatches(records);
+      expect(spans[0]!.lastOffset, `the first batch of a read at ${offset} holds it`).toBeGreaterThanOrEqual(offset);
+      const first = decodeRecords(records).find((r) => r.offset >= offset);
       expect(first, `the first record at or after ${offset}`).toEqual(kept.find((r) => r.offset >= offset));
     }
     expect(latestByKey(kept)).toEqual(latest);
