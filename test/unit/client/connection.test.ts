@@ -30,7 +30,7 @@ class FakeBroker {
   connections = 0;
   /** How response bytes are cut into writes (default: one write per frame). */
   chunking: ((frame: Buffer) => Buffer[]) | null = null;
-  apiVersions = API_TABLE.map((e) => ({ apiKey: e.apiKey, minVersion: e.minVersion, maxVersion: e.maxVersion }));
+  apiVersions: Array<{ apiKey: number; minVersion: number; maxVersion: number }> = API_TABLE.map((e) => ({ apiKey: e.apiKey, minVersion: e.minVersion, maxVersion: e.maxVersion }));
   answer: Answer = () => null;
   private readonly server: net.Server;
 
