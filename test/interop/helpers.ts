@@ -185,19 +185,32 @@ export async function startBroker(options: BrokerOptions = {}): Promise<InteropB
     port: b.port,
     bootstrap: b.address,
     dataDir: b.dataDir,
-    logs: () => b.output.join('\n'),
+    logs: () => b.output.join('\n') + (b.hasExited ? '\n[the broker process has EXITED]' : ''),
     stop: async () => {
       await b.stop();
     },
   };
 }
 
-/** Broker log lines at warn level or above (pino: 40+), for assertion messages. */
+/**
+ * For assertion messages: broker log lines at warn level or above (pino: 40+) and anything that is
+ * not a log line; the whole tail if the process has exited.
+ */
 export function brokerProblems(broker: InteropBroker): string {
-  return jsonLines<{ level?: number }>(broker.logs())
-    .filter((e) => (e.level ?? 0) >= 40)
+  const logs = broker.logs();
+  if (logs.includes('[the broker process has EXITED]')) {
+    return `the broker process has exited; its last output:\n${logs.split('\n').slice(-60).join('\n')}`;
+  }
+  return logs.split('\n')
+    .filter((line) => {
+      if (!line.startsWith('{')) return line.trim() !== '';
+      try {
+        return ((JSON.parse(line) as { level?: number }).level ?? 0) >= 40;
+      } catch {
+        return true;
+      }
+    })
     .slice(-20)
-    .map((e) => JSON.stringify(e))
     .join('\n');
 }
 
@@ -396,5 +409,86 @@ export async function withApiHint<T>(broker: InteropBroker, keys: number[], body
     const hint = await missingApis(broker, keys);
     if (hint && err instanceof Error) err.message = `${hint}\n${err.message}`;
     throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the broker stored: RecordBatch v2 headers read straight from the segment files, which are
+// in Kafka's layout (<dataDir>/<topic>-<partition>/<20-digit base offset>.log). Proves that a
+// codec was really used and kept as sent, and that an idempotent producer really stamped producer
+// ids and sequences.
+
+export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+export interface StoredBatch {
+  partition: number;
+  baseOffset: number;
+  records: number;
+  codec: (typeof CODECS)[number] | `unknown(${number})`;
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
+export async function storedBatches(broker: InteropBroker, topic: string): Promise<StoredBatch[]> {
+  const fsp = await import('node:fs/promises');
+  const out: StoredBatch[] = [];
+  const dirs = (await fsp.readdir(broker.dataDir)).filter((d) => d.startsWith(`${topic}-`) && /^\d+$/.test(d.slice(topic.length + 1)));
+  for (const dir of dirs) {
+    const partition = Number(dir.slice(topic.length + 1));
+    const logs = (await fsp.readdir(path.join(broker.dataDir, dir))).filter((f) => /^\d{20}\.log$/.test(f)).sort();
+    for (const log of logs) {
+      const buf = await fsp.readFile(path.join(broker.dataDir, dir, log));
+      for (let at = 0; at + 61 <= buf.length;) {
+        const length = buf.readInt32BE(at + 8);
+        if (length <= 0 || at + 12 + length > buf.length) break;
+        const codec = buf.readInt16BE(at + 21) & 0x7;
+        out.push({
+          partition,
+          baseOffset: Number(buf.readBigInt64BE(at)),
+          records: buf.readInt32BE(at + 57),
+          codec: CODECS[codec] ?? `unknown(${codec})`,
+          producerId: buf.readBigInt64BE(at + 43),
+          producerEpoch: buf.readInt16BE(at + 51),
+          baseSequence: buf.readInt32BE(at + 53),
+        });
+        at += 12 + length;
+      }
+    }
+  }
+  return out.sort((a, b) => a.partition - b.partition || a.baseOffset - b.baseOffset);
+}
+
+/**
+ * Every stored batch of `topic` uses `codec`, and together they hold `records` records.
+ * `orUncompressed`: librdkafka sends a batch uncompressed when compressing would not make it
+ * smaller (a batch of one short record), so some batches may be 'none' — but not all.
+ */
+export async function expectStoredCodec(
+  broker: InteropBroker, topic: string, codec: string, records: number, { orUncompressed = false } = {},
+): Promise<StoredBatch[]> {
+  const batches = await storedBatches(broker, topic);
+  const summary = batches.map((b) => `${b.partition}/${b.baseOffset}+${b.records}:${b.codec}`).join(' ');
+  expect(batches.reduce((n, b) => n + b.records, 0), `records stored in ${topic}: ${summary}`).toBe(records);
+  const codecs = new Set(batches.map((b) => b.codec));
+  if (orUncompressed) codecs.delete('none');
+  expect([...codecs], `codec of the batches stored in ${topic}: ${summary}`).toEqual(codec === 'none' && orUncompressed ? [] : [codec]);
+  return batches;
+}
+
+/**
+ * The batches came from an idempotent producer: one producer id (≥ 0) and epoch, and in each
+ * partition sequences starting at 0 with no gap or repeat.
+ */
+export function expectIdempotentBatches(batches: StoredBatch[], what: string): void {
+  expect(batches.length, `${what}: stored batches`).toBeGreaterThan(0);
+  const ids = [...new Set(batches.map((b) => `${b.producerId}/${b.producerEpoch}`))];
+  expect(ids.length, `${what}: one producer id/epoch, got ${ids.join(', ')}`).toBe(1);
+  expect(batches[0]!.producerId >= 0n, `${what}: producer id ${batches[0]!.producerId} (an idempotent producer has one)`).toBe(true);
+  const next = new Map<number, number>();
+  for (const b of batches) {
+    const expected = next.get(b.partition) ?? 0;
+    expect(b.baseSequence, `${what}: base sequence of the batch at ${b.partition}/${b.baseOffset}`).toBe(expected);
+    next.set(b.partition, expected + b.records);
   }
 }

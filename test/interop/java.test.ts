@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
-  brokerProblems, describeRun, expectSameRecords, GROUP_APIS, INTEROP_DIR, jsonLines, killAll, missingTool,
+  brokerProblems, describeRun, expectIdempotentBatches, expectStoredCodec, expectSameRecords, GROUP_APIS, INTEROP_DIR, jsonLines, killAll, missingTool,
   requireCommand, run, setupOnce, startBroker, uniqueName, withApiHint,
   type GotRecord, type InteropBroker, type RunResult, type SentRecord,
 } from './helpers.js';
@@ -106,6 +106,8 @@ describe.each(VERSIONS)('kafka-clients %s', (version) => {
       const sent = sentRecords(prod, count);
       expect(sent.map((s) => [s.partition, s.offset]), `partition/offset per record\n${prod.why}`).toEqual(
         sent.map((_, i) => [i % PARTITIONS, Math.floor(i / PARTITIONS)]));
+      // Idempotent by default: the stored batches carry its producer id and gap-free sequences.
+      expectIdempotentBatches(await expectStoredCodec(broker, topic, 'none', count), `kafka-clients ${version} default producer`);
 
       const cons = await java(version, ['consume-assign', '--topic', topic, '--partitions', String(PARTITIONS), '--expect', String(count)]);
       expectSameRecords(records(cons), sent, { contiguousFrom: 0, what: `kafka-clients ${version} default producer` });
@@ -122,6 +124,7 @@ describe.each(VERSIONS)('kafka-clients %s', (version) => {
       const count = 60;
       const prod = await java(version, ['produce', '--topic', topic, '--count', String(count), '--partitions', String(PARTITIONS), '--compression', codec]);
       const sent = sentRecords(prod, count);
+      expectIdempotentBatches(await expectStoredCodec(broker, topic, codec, count), `kafka-clients ${version} ${codec}`);
       const cons = await java(version, ['consume-assign', '--topic', topic, '--partitions', String(PARTITIONS), '--expect', String(count)]);
       expectSameRecords(records(cons), sent, { contiguousFrom: 0, what: `kafka-clients ${version} ${codec}` });
     }));

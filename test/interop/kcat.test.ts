@@ -3,7 +3,7 @@
 // offset queries, metadata, and a balanced consumer group with committed offsets.
 import { afterAll, describe, expect, test } from 'vitest';
 import {
-  brokerProblems, describeRun, GROUP_APIS, withApiHint, expectKeysStickToPartitions, expectSameRecords, jsonLines, killAll,
+  brokerProblems, describeRun, expectStoredCodec, GROUP_APIS, withApiHint, expectKeysStickToPartitions, expectSameRecords, jsonLines, killAll,
   requireCommand, run, setupOnce, startBroker, uniqueName, waitUntilClockPasses,
   type GotRecord, type Headers, type InteropBroker, type SentRecord,
 } from './helpers.js';
@@ -82,6 +82,8 @@ describe('kcat produce and consume', () => {
     // Two producer runs, so partitions hold several batches.
     await produce(topic, first, ['-X', `compression.codec=${codec}`]);
     await produce(topic, second, ['-X', `compression.codec=${codec}`, '-X', 'linger.ms=0', '-X', 'batch.num.messages=7']);
+    // Stored as sent: the batches in the segment files carry the codec.
+    await expectStoredCodec(broker, topic, codec, first.length + second.length, { orUncompressed: true });
     const got = await consume(topic, ['-o', 'beginning']);
     expectSameRecords(got, [...first, ...second], { contiguousFrom: 0, what: `kcat ${codec}` });
     expectKeysStickToPartitions(got);

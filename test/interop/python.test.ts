@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
-  brokerProblems, describeRun, expectSameRecords, GROUP_APIS, INTEROP_DIR, jsonLines, killAll, pythonCommand,
+  brokerProblems, describeRun, expectIdempotentBatches, expectStoredCodec, expectSameRecords, GROUP_APIS, INTEROP_DIR, jsonLines, killAll, pythonCommand,
   requireCommand, run, setupOnce, startBroker, uniqueName, withApiHint,
   type GotRecord, type InteropBroker, type RunResult, type SentRecord,
 } from './helpers.js';
@@ -102,6 +102,7 @@ describe('kafka-python', () => {
     const prod = await py(KAFKA_PYTHON, args);
     const sent = sentRecords(prod, 'kp', 'kafka-python', count);
     expectFreshOffsets(sent, PARTITIONS, prod.why);
+    await expectStoredCodec(broker, topic, compression ?? 'none', count);
 
     const cons = await py(KAFKA_PYTHON, ['consume-assign', topic, '--partitions', String(PARTITIONS), '--expect', String(count)]);
     expectSameRecords(records(cons), sent, { contiguousFrom: 0, what: `kafka-python acks=${acks}` });
@@ -183,6 +184,8 @@ describe('confluent-kafka', () => {
         const prod = await py(CONFLUENT, args);
         const sent = sentRecords(prod, 'ck', 'confluent-kafka', count);
         expectFreshOffsets(sent, PARTITIONS, prod.why);
+        const batches = await expectStoredCodec(broker, topic, compression, count);
+        if (idempotent) expectIdempotentBatches(batches, `confluent-kafka idempotent ${compression}`);
         const cons = await py(CONFLUENT, ['consume-assign', topic, '--partitions', String(PARTITIONS), '--expect', String(count)]);
         expectSameRecords(records(cons), sent, { contiguousFrom: 0, what: `confluent-kafka ${compression}` });
         const marks = cons.lines.filter((l) => l.type === 'offsets').map((l) => [l.partition, l.beginning, l.end]);
