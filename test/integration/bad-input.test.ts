@@ -223,6 +223,15 @@ describe('bad input on the wire', () => {
     await stillServing();
   });
 
+  it('refuses produce requests to the internal __consumer_offsets topic', async () => {
+    const batch = buildRecordBatch(engine, { records: [{ key: Buffer.from('k'), value: Buffer.from('v') }] });
+    const response = await kafkaRequest(broker.address, 0, 7, {
+      transactionalId: null, acks: 1, timeoutMs: 10_000,
+      topicData: [{ name: '__consumer_offsets', partitionData: [{ index: 0, records: batch }] }],
+    });
+    expect(response.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  });
+
   it('closes idle connections after connections.max.idle.ms', async () => {
     const client = new RawClient(broker);
     await client.connected();

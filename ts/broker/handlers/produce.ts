@@ -72,6 +72,10 @@ export function produceHandler(services: BrokerServices): ApiHandler<0> {
             partitionResponses.push(failed(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topicData.name}-${data.index} does not exist`));
             continue;
           }
+          if (topic.internal) {
+            partitionResponses.push(failed(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot append to internal topic ${topic.name}`));
+            continue;
+          }
           const refused = check(data.records, ctx.apiVersion, topic, log, acks);
           if (refused !== null) {
             partitionResponses.push(failed(data.index, refused[0], refused[1]));
