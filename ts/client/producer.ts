@@ -196,6 +196,10 @@ export class Producer {
   private readonly topics = new Map<string, PartitionState[]>();
   private readonly brokerInFlight = new Map<number, number>();
   private connected: Promise<void> | null = null;
+  /** Set once connect() succeeded (the fast path of send()). */
+  private ready = false;
+  /** send() calls in their slow path (connecting, fetching metadata, waiting for memory). */
+  private readonly preparing = new Set<Promise<void>>();
   private closing = false;
   private closed = false;
   private drainScheduled = false;
@@ -250,6 +254,7 @@ export class Producer {
     this.connected ??= (async () => {
       await this.cluster.connect();
       if (this.idempotent) await this.initProducerId();
+      this.ready = true;
     })().catch((err: unknown) => {
       this.connected = null;
       throw err;
@@ -283,18 +288,35 @@ export class Producer {
   }
 
   /** Writes to several topics at once; one promise for all. */
-  async sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    if (this.closed || this.closing) throw new GodelError('CLOSED', 'the producer is disconnected');
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (this.closed || this.closing) return Promise.reject(new GodelError('CLOSED', 'the producer is disconnected'));
+    // Fast path: connected, topics known, memory available: the records go into their batches now,
+    // before send() returns, so a flush() right after covers them.
+    if (this.ready && this.bufferedBytes < this.bufferMemoryBytes && records.every((r) => this.topicReady(r.topic))) return this.appendAll(records);
+    const preparing = this.prepare(records);
+    this.preparing.add(preparing);
+    const done = (): void => void this.preparing.delete(preparing);
+    preparing.then(done, done);
+    return preparing.then(() => this.appendAll(records));
+  }
+
+  private topicReady(topic: string): boolean {
+    return typeof topic === 'string' && this.cluster.metadata.partitionCount(topic) !== undefined && !this.needsMetadata(topic);
+  }
+
+  /** The slow path: connect, fetch metadata, wait for buffer memory (then the caller appends). */
+  private async prepare(records: readonly ProducerRecord[]): Promise<void> {
     if (this.connected === null) await this.connect();
     else await this.connected;
     for (const r of records) {
       if (typeof r.topic !== 'string' || r.topic === '') throw new GodelError('CONFIG_INVALID', 'send() needs a topic');
-      if (this.cluster.metadata.partitionCount(r.topic) === undefined || this.needsMetadata(r.topic)) {
-        await this.cluster.ensureTopics([r.topic], this.allowAutoTopicCreation);
-      }
+      if (!this.topicReady(r.topic)) await this.cluster.ensureTopics([r.topic], this.allowAutoTopicCreation);
     }
-    if (this.bufferedBytes >= this.bufferMemoryBytes) await this.waitForMemory();
-    if (this.closed || this.closing) throw new GodelError('CLOSED', 'the producer is disconnected');
+    while (this.bufferedBytes >= this.bufferMemoryBytes && !this.closed) await this.waitForMemory();
+    if (this.closed) throw new GodelError('CLOSED', 'the producer is disconnected');
+  }
+
+  private appendAll(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const ticket = new SendTicket(resolve, reject);
       try {
@@ -701,6 +723,8 @@ export class Producer {
 
   /** Sends every buffered record now and resolves when all are acknowledged (or failed). */
   async flush(): Promise<void> {
+    // send() calls still connecting or waiting for metadata are part of what is flushed.
+    while (this.preparing.size > 0) await Promise.allSettled([...this.preparing]);
     if (this.batchesPending === 0) return;
     this.flushing++;
     try {
