@@ -7,3 +7,5 @@ export { buildLogConfig, type LogConfig } from './storage/log-config.js';
 export { buildRecordBatch, type BatchInput, type RecordInput } from './storage/record-batch-builder.js';
 export { GodelError, type GodelErrorCode } from './errors.js';
 export { GODEL_VERSION } from './version.js';
+// The Kafka client: new Godel({ brokers }).producer() / .consumer({ groupId }) / .admin().
+export * from './client/index.js';
