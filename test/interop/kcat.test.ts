@@ -125,10 +125,18 @@ describe('kcat produce and consume', () => {
     expectSameRecords(fromTs, after, { contiguousFrom: 10, what: `-o s@${boundary}` });
     for (const r of fromTs) expect(r.timestamp).toBeGreaterThanOrEqual(boundary);
 
+    // Without -p: every partition is looked up by timestamp; the empty ones have no such offset.
+    const allPartitions = await consume(topic, ['-o', `s@${boundary}`]);
+    expectSameRecords(allPartitions, after, { contiguousFrom: 10, what: `-o s@${boundary}, all partitions` });
+
     const q = await kcat(['-Q', '-t', `${topic}:0:${boundary}`]);
     expect(q.stdout).toMatch(new RegExp(`${topic} \\[0\\] offset 10\\b`));
     const q0 = await kcat(['-Q', '-t', `${topic}:0:0`]);
     expect(q0.stdout).toMatch(new RegExp(`${topic} \\[0\\] offset 0\\b`));
+    // Later than every record: no offset (-1), as in Kafka.
+    const future = Math.max(...fromTs.map((r) => r.timestamp!)) + 3_600_000;
+    const qf = await kcat(['-Q', '-t', `${topic}:0:${future}`]);
+    expect(qf.stdout).toMatch(new RegExp(`${topic} \\[0\\] offset -1\\b`));
   });
 });
 
