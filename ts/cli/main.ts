@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { engineChoice } from '../engine/loader.js';
 import { GODEL_VERSION } from '../version.js';
+import { registerConfigs } from './configs.js';
 import { registerServe } from './serve.js';
+import { registerTopics } from './topics.js';
 
 /** `godel 0.1.0 (engine: native)`, or the reason the TypeScript engine is in use. */
 export function versionLine(): string {
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServe(program);
+  registerTopics(program);
+  registerConfigs(program);
   return program;
 }
 
