@@ -58,6 +58,17 @@ async function serve(options: ServeOptions): Promise<void> {
   const { config, warnings } = buildBrokerConfig(props);
   const logger = createLogger({ level: options.logLevel });
   for (const warning of warnings) logger.warn(warning);
+  // A rejection nobody handled is a bug in error handling, not lost state: log it loudly and keep
+  // serving. An uncaught exception may have left state half-changed: log it and exit non-zero,
+  // without writing the clean-shutdown marker, so the next start recovers.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: String((reason as Error)?.stack ?? reason) }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: String(err?.stack ?? err) }, 'uncaught exception; exiting');
+    logger.flush();
+    process.exit(70);
+  });
   let broker: Broker;
   try {
     broker = await Broker.start({ config, logger });
