@@ -2,8 +2,7 @@
 // style). Registering a key twice, or a range we do not advertise in protocol/api-keys.ts, fails
 // loudly at start. ApiVersions answers from this registry, so what we advertise is what we serve.
 import { apiEntry } from '../protocol/api-keys.js';
-import type { ApiKeyWithCodec } from '../protocol/headers.js';
-import type { ApiMessages } from '../protocol/generated/index.js';
+import type { ProtocolApiKey, ProtocolMessages } from '../protocol/codecs.js';
 
 export interface RequestContext {
   apiKey: number;
@@ -19,11 +18,11 @@ export const NO_RESPONSE = Symbol('no response');
 
 export type HandlerResult<R> = R | typeof NO_RESPONSE | Promise<R | typeof NO_RESPONSE>;
 
-export interface ApiHandler<K extends ApiKeyWithCodec> {
+export interface ApiHandler<K extends ProtocolApiKey> {
   readonly apiKey: K;
   readonly minVersion: number;
   readonly maxVersion: number;
-  handle(request: ApiMessages[K]['request'], ctx: RequestContext): HandlerResult<ApiMessages[K]['response']>;
+  handle(request: ProtocolMessages[K]['request'], ctx: RequestContext): HandlerResult<ProtocolMessages[K]['response']>;
 }
 
 // The registry holds handlers of every key; each is typed where it is written.
@@ -33,7 +32,7 @@ type AnyHandler = ApiHandler<any>;
 export class ApiRegistry {
   private readonly handlers = new Map<number, AnyHandler>();
 
-  register<K extends ApiKeyWithCodec>(handler: ApiHandler<K>): void {
+  register<K extends ProtocolApiKey>(handler: ApiHandler<K>): void {
     const entry = apiEntry(handler.apiKey);
     if (entry === undefined) throw new Error(`api key ${handler.apiKey} is not in the advertised table`);
     if (this.handlers.has(handler.apiKey)) throw new Error(`a handler for ${entry.name} is already registered`);

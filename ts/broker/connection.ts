@@ -7,7 +7,7 @@ import { GodelError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { apiName } from '../protocol/api-keys.js';
 import { encodeApiVersionsResponse } from '../protocol/generated/api-versions-response.js';
-import { apiCodec } from '../protocol/generated/index.js';
+import { protocolCodec } from '../protocol/codecs.js';
 import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
@@ -150,7 +150,7 @@ export class Connection {
     }
     let request: unknown;
     try {
-      request = apiCodec(ctx.apiKey)!.request.decode(reader, ctx.apiVersion);
+      request = protocolCodec(ctx.apiKey)!.request.decode(reader, ctx.apiVersion);
     } catch (err) {
       this.close(`malformed ${apiName(ctx.apiKey)} v${ctx.apiVersion} request: ${(err as Error).message}`);
       return;
@@ -191,7 +191,7 @@ export class Connection {
     const w = this.writer.reset();
     const sizeAt = w.reserveInt32();
     encodeResponseHeader(w, ctx.correlationId, responseHeaderVersion(ctx.apiKey, ctx.apiVersion));
-    apiCodec(ctx.apiKey)!.response.encode(w, response, ctx.apiVersion);
+    protocolCodec(ctx.apiKey)!.response.encode(w, response, ctx.apiVersion);
     w.int32At(sizeAt, w.length - SIZE_BYTES);
     return w.finishChunks();
   }

@@ -15,6 +15,8 @@
 // generation before acting, as Kafka's callbacks do under the group lock.
 import type { Logger } from '../log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { decodeConsumerProtocolSubscriptionVersioned } from '../protocol/generated/consumer-protocol-subscription.js';
+import { Reader } from '../protocol/reader.js';
 import { GroupMetadata, GROUP_STATES, type CommittedOffset, type GroupState, type GroupSummary } from './group-metadata.js';
 import {
   encodeGroupMetadataKey,
@@ -1076,6 +1078,20 @@ export class GroupCoordinator {
    * dead and goes too (with a tombstone for its metadata if it ever had a generation).
    */
   private async removeGroupOffsets(group: GroupMetadata, offsets: { topic: string; partition: number }[]): Promise<number> {
+    const records = this.removeOffsetsInMemory(group, offsets);
+    if (records.length > 0) {
+      try {
+        await this.storage.append(this.partitionFor(group.groupId), records);
+      } catch (err) {
+        // The next start would bring these back; the next expiry pass or deletion removes them again.
+        this.logger.warn({ group: group.groupId, err: String(err) }, 'could not write tombstones for a removed group or its offsets');
+      }
+    }
+    return records.length;
+  }
+
+  /** removeGroupOffsets' state change: returns the tombstones to write. */
+  private removeOffsetsInMemory(group: GroupMetadata, offsets: { topic: string; partition: number }[]): GroupRecord[] {
     const records: GroupRecord[] = [];
     for (const { topic, partition } of offsets) {
       if (group.removeOffset(topic, partition)) records.push({ key: encodeOffsetCommitKey(group.groupId, topic, partition), value: null });
@@ -1086,15 +1102,51 @@ export class GroupCoordinator {
       this.groups.delete(group.groupId);
       if (group.generationId > 0) records.push({ key: encodeGroupMetadataKey(group.groupId), value: null });
     }
-    if (records.length > 0) {
-      try {
-        await this.storage.append(this.partitionFor(group.groupId), records);
-      } catch (err) {
-        // The next start would bring these back; the next expiry pass or deletion removes them again.
-        this.logger.warn({ group: group.groupId, err: String(err) }, 'could not write tombstones for a removed group or its offsets');
+    return records;
+  }
+
+  // ---- OffsetDelete ----------------------------------------------------------------------------
+
+  /**
+   * OffsetDelete (KIP-496, Kafka's handleDeleteOffsets): removes the committed offsets of the given
+   * partitions (of existing topics: the request layer answers the others). An unknown group gets
+   * GROUP_ID_NOT_FOUND; a group with members of another protocol type NON_EMPTY_GROUP. An Empty
+   * group (a simple committer's included) loses every offset asked for; a consumer group with members
+   * keeps those of topics its members subscribe to (GROUP_SUBSCRIBED_TO_TOPIC). Answered once the
+   * tombstones are in the log; a group left Empty without offsets is removed, as DeleteGroups does.
+   */
+  async deleteOffsets(groupId: string, partitions: { topic: string; partition: number }[]): Promise<OffsetDeleteResult> {
+    const status = this.validateGroupStatus(groupId, 'delete');
+    if (status !== 0) return { errorCode: status, partitions: [] };
+    const group = this.groups.get(groupId);
+    if (group === undefined || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
+    let subscribed: ((topic: string) => boolean) | null = null;
+    if (!group.is('Empty')) {
+      if (group.protocolType !== CONSUMER_PROTOCOL_TYPE) return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: [] };
+      const topics = subscribedTopics(group);
+      subscribed = topics === null ? () => true : (topic) => topics.has(topic);
+    }
+    const results: OffsetDeleteEntryResult[] = [];
+    const eligible: { topic: string; partition: number }[] = [];
+    for (const { topic, partition } of partitions) {
+      if (subscribed !== null && subscribed(topic)) {
+        results.push({ topic, partition, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC });
+      } else {
+        results.push({ topic, partition, errorCode: 0 });
+        eligible.push({ topic, partition });
       }
     }
-    return records.length;
+    const records = this.removeOffsetsInMemory(group, eligible);
+    if (records.length > 0) {
+      try {
+        await this.storage.append(this.partitionFor(groupId), records);
+      } catch (err) {
+        const errorCode = offsetCommitErrorCode(err);
+        this.logger.warn({ group: groupId, error: errorCode, err: String(err) }, 'offset delete append failed');
+        for (const r of results) if (r.errorCode === 0) r.errorCode = errorCode;
+      }
+    }
+    return { errorCode: 0, partitions: results };
   }
 
   /** Expires offsets past offsets.retention.minutes; drops groups left empty without offsets. */
@@ -1162,6 +1214,41 @@ export class GroupCoordinator {
       return code;
     }
   }
+}
+
+export interface OffsetDeleteEntryResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+}
+
+export interface OffsetDeleteResult {
+  /** Non-zero: the whole request failed (no per-partition results). */
+  errorCode: number;
+  partitions: OffsetDeleteEntryResult[];
+}
+
+/** The protocol type of Kafka consumers (and of the groups whose subscriptions we can read). */
+export const CONSUMER_PROTOCOL_TYPE = 'consumer';
+
+/**
+ * The topics a consumer group's members subscribe to, from their metadata for the selected
+ * protocol (Kafka's computeSubscribedTopics); null when unknown (no protocol selected yet, or a
+ * subscription that does not parse), which counts as subscribed to everything.
+ */
+function subscribedTopics(group: GroupMetadata): Set<string> | null {
+  if (group.members.size === 0) return new Set();
+  const protocol = group.protocolName;
+  if (protocol === null) return null;
+  const topics = new Set<string>();
+  try {
+    for (const m of group.members.values()) {
+      for (const t of decodeConsumerProtocolSubscriptionVersioned(new Reader(m.metadata(protocol))).value.topics) topics.add(t);
+    }
+  } catch {
+    return null;
+  }
+  return topics;
 }
 
 /** Kafka's state names, for ListGroups filters. */

@@ -14,7 +14,9 @@
 //   librdkafka before 2.11.1 only compresses with gzip, snappy or lz4 when the broker's Produce
 //   range includes v0 (librdkafka #4948), so Debian's kcat and confluent-kafka would otherwise send
 //   every batch uncompressed. Old message formats (magic 0/1) are refused per partition.
-// - OffsetDelete (47) is wanted, but its spec is not in the spec directory yet.
+// - OffsetDelete (47): its spec is not in the spec directory (and spec data may not be added to
+//   this repo), so its codec is written by hand in offset-delete.ts (HAND_WRITTEN_API_KEYS below;
+//   the generator skips these keys). Kafka 3.9 to 4.4 define only v0, not flexible.
 
 export const API_TABLE = [
   { apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 11 },
@@ -43,12 +45,26 @@ export const API_TABLE = [
   { apiKey: 37, name: 'CreatePartitions', minVersion: 0, maxVersion: 3 },
   { apiKey: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2 },
   { apiKey: 44, name: 'IncrementalAlterConfigs', minVersion: 0, maxVersion: 1 },
+  { apiKey: 47, name: 'OffsetDelete', minVersion: 0, maxVersion: 0 },
   { apiKey: 60, name: 'DescribeCluster', minVersion: 0, maxVersion: 1 },
 ] as const;
 
 export type ApiEntry = (typeof API_TABLE)[number];
 export type ApiName = ApiEntry['name'];
 export type ApiKeyNumber = ApiEntry['apiKey'];
+
+/** Apis whose codecs are written by hand (ts/protocol/codecs.ts), not generated from a spec. */
+export const HAND_WRITTEN_API_KEYS = [47] as const;
+export type HandWrittenApiKey = (typeof HAND_WRITTEN_API_KEYS)[number];
+/** The table entries whose codecs scripts/generate-protocol.ts generates. */
+export type GeneratedApiEntry = Exclude<ApiEntry, { apiKey: HandWrittenApiKey }>;
+
+export function isHandWrittenApi(apiKey: number): apiKey is HandWrittenApiKey {
+  return (HAND_WRITTEN_API_KEYS as readonly number[]).includes(apiKey);
+}
+
+/** API_TABLE without the hand-written apis: exactly the generated codecs' ranges. */
+export const GENERATED_API_TABLE: readonly GeneratedApiEntry[] = API_TABLE.filter((e): e is GeneratedApiEntry => !isHandWrittenApi(e.apiKey));
 
 /** API keys by Kafka name: `ApiKey.Produce === 0`. */
 export const ApiKey = Object.freeze(

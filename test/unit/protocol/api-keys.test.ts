@@ -39,7 +39,8 @@ describe('advertised api versions', () => {
     expect(ApiKey.DescribeCluster).toBe(60);
     expect(apiEntry(1)).toMatchObject({ name: 'Fetch', minVersion: 4 });
     expect(apiName(3)).toBe('Metadata');
-    expect(apiName(47)).toBe('Unknown(47)');
+    expect(apiName(47)).toBe('OffsetDelete');
+    expect(apiName(46)).toBe('Unknown(46)');
     expect(isVersionAdvertised(1, 3)).toBe(false);
     expect(isVersionAdvertised(0, 0)).toBe(true);
     expect(isVersionAdvertised(0, 12)).toBe(false);

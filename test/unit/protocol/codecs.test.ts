@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isGodelError } from '../../../ts/errors.js';
-import { API_TABLE } from '../../../ts/protocol/api-keys.js';
+import { GENERATED_API_TABLE } from '../../../ts/protocol/api-keys.js';
 import {
   API_CODECS,
   decodeConsumerProtocolAssignment,
@@ -96,7 +96,7 @@ interface Case {
 }
 
 const CASES: Case[] = [];
-for (const api of API_TABLE) {
+for (const api of GENERATED_API_TABLE) {
   const codecs = API_CODECS[api.apiKey];
   for (let v = api.minVersion; v <= api.maxVersion; v++) {
     for (const dir of ['request', 'response'] as const) {

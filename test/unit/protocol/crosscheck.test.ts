@@ -26,7 +26,7 @@
 import * as pk from '@platformatic/kafka';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { API_TABLE } from '../../../ts/protocol/api-keys.js';
+import { GENERATED_API_TABLE as API_TABLE } from '../../../ts/protocol/api-keys.js';
 import { API_CODECS } from '../../../ts/protocol/generated/index.js';
 import { MESSAGE_SCHEMAS, type FieldSchema, type MessageSchema } from '../../../ts/protocol/generated/schemas.js';
 import { Reader } from '../../../ts/protocol/reader.js';

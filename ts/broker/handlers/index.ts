@@ -22,6 +22,7 @@ import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler } from './offset-commit.js';
+import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
@@ -41,7 +42,7 @@ export function registerHandlers(registry: ApiRegistry, services: BrokerServices
   // Consumer groups (the group coordinator).
   for (const make of [
     findCoordinatorHandler, joinGroupHandler, syncGroupHandler, heartbeatHandler, leaveGroupHandler, offsetCommitHandler,
-    offsetFetchHandler, listGroupsHandler, describeGroupsHandler, deleteGroupsHandler,
+    offsetFetchHandler, listGroupsHandler, describeGroupsHandler, deleteGroupsHandler, offsetDeleteHandler,
   ]) {
     registry.register(make(services));
   }
