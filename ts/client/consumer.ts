@@ -2,9 +2,11 @@
 // assignment without a group, fetching from partition leaders and handing records to eachMessage or
 // eachBatch, with auto-commit, manual commit, seek, pause/resume and rebalance listeners.
 //
-// Fetching runs ahead of processing: one fetcher per leader keeps one Fetch in flight while the
-// handler works through the previous response (at most one decoded response waits per fetcher),
-// on its own connection so a long poll never delays a heartbeat or a commit. Each partition has a
+// Fetching runs ahead of processing: one fetcher per leader sends the next Fetch as soon as a
+// response arrives (its next offsets come from the batch headers), while the handler works through
+// earlier responses (at most two wait per fetcher). Records are decoded one batch at a time just
+// before they are handed out, so message objects die young. Fetches use their own connection, so
+// a long poll never delays a heartbeat or a commit. Each partition has a
 // cursor: where to fetch next, what was handed out last (its position, which is what a commit
 // stores: the next offset to consume), and an epoch that seek, pause and revocation bump, so data
 // fetched before the change is dropped, never delivered.
@@ -15,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { GodelError } from '../errors.js';
+import type { ApiMessages } from '../protocol/generated/index.js';
 import { ZERO_UUID } from '../protocol/reader.js';
 import {
   BUILT_IN_ASSIGNORS,
@@ -143,6 +146,14 @@ export interface RunOptions {
   eachBatchAutoResolve?: boolean;
 }
 
+interface InFlightFetch {
+  cursors: Cursor[];
+  epochs: number[];
+  offsets: bigint[];
+  body: ApiMessages[1]['response'] | null;
+  error: unknown;
+}
+
 class Cursor {
   /** Next offset to fetch; meaningful once `pending` is null. */
   fetchOffset = -1n;
@@ -174,44 +185,64 @@ class Cursor {
 interface FetchedItem {
   cursor: Cursor;
   epoch: number;
-  messages: KafkaMessage[];
+  /** The partition's fetched record batches, decoded only when handed to the handler. */
+  records: Buffer;
+  /** Records before this offset (the fetch offset) are skipped. */
+  fromOffset: bigint;
   highWatermark: bigint;
   fetcher: Fetcher;
+  /** Items of the same response not yet processed. */
+  response: { left: number };
 }
 
 class Fetcher {
-  /** Items pushed to the consumer's queue and not yet processed. */
-  outstanding = 0;
+  /** Responses whose records are queued or being processed. */
+  queuedResponses = 0;
   stopped = false;
-  private drained: (() => void) | null = null;
+  private waiter: (() => void) | null = null;
 
   constructor(
     readonly consumer: Consumer,
     readonly nodeId: number,
   ) {}
 
-  itemDone(): void {
-    this.outstanding--;
-    if (this.outstanding === 0 && this.drained !== null) {
-      const d = this.drained;
-      this.drained = null;
-      d();
-    }
+  /** One item of a response was processed (or dropped). */
+  itemDone(item: FetchedItem): void {
+    if (--item.response.left > 0) return;
+    this.queuedResponses--;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
   }
 
-  waitDrained(): Promise<void> {
-    if (this.outstanding === 0 || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.drained = resolve;
-    });
+  /** Resolves once fewer than `max` responses are queued. */
+  async waitBelow(max: number): Promise<void> {
+    while (this.queuedResponses >= max && !this.stopped) {
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+      });
+    }
   }
 
   stop(): void {
     this.stopped = true;
-    const d = this.drained;
-    this.drained = null;
-    d?.();
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
   }
+}
+
+/** The end of the last complete batch in fetched bytes (-1n when there is none), from headers only. */
+function nextOffsetOf(records: Buffer): bigint {
+  let pos = 0;
+  let next = -1n;
+  while (records.length - pos >= 61) {
+    const size = records.readInt32BE(pos + 8) + 12;
+    if (size < 61 || size > records.length - pos) break;
+    next = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23)) + 1n;
+    pos += size;
+  }
+  return next;
 }
 
 function toTimestamp(offset: StartOffset | undefined, fallback: AutoOffsetReset): 'committed' | bigint | null {
@@ -500,7 +531,7 @@ export class Consumer extends EventEmitter {
         if (options.eachBatch !== undefined) await this.deliverBatch(item, options.eachBatch, options.eachBatchAutoResolve ?? true);
         else await this.deliverMessages(item, options.eachMessage!);
       } finally {
-        item.fetcher.itemDone();
+        item.fetcher.itemDone(item);
       }
     }
   }
@@ -518,35 +549,52 @@ export class Consumer extends EventEmitter {
     return item;
   }
 
+  /**
+   * Hands records to eachMessage one record batch at a time, decoding each batch just before: the
+   * message objects live only while they are handled, so they die young (cheap for the GC).
+   */
   private async deliverMessages(item: FetchedItem, handler: (payload: EachMessagePayload) => void | Promise<void>): Promise<void> {
     const cursor = item.cursor;
     const epoch = item.epoch;
-    const messages = item.messages;
-    const payload: EachMessagePayload = {
-      topic: cursor.topic,
-      partition: cursor.partition,
-      message: messages[0]!,
-      heartbeat: () => Promise.resolve(),
-      pause: () => {
-        this.pause([{ topic: cursor.topic, partitions: [cursor.partition] }]);
-        return () => this.resume([{ topic: cursor.topic, partitions: [cursor.partition] }]);
-      },
-    };
-    for (let i = 0; i < messages.length; i++) {
-      const m = messages[i]!;
-      payload.message = m;
-      const r = handler(payload);
-      if (r !== undefined) await r;
+    const records = item.records;
+    let payload: EachMessagePayload | null = null;
+    let pos = 0;
+    while (records.length - pos >= 61) {
+      const size = records.readInt32BE(pos + 8) + 12;
+      if (size > records.length - pos) break;
+      const { messages } = await decodeRecordBatches(records.subarray(pos, pos + size), {
+        fromOffset: item.fromOffset, checkCrcs: this.checkCrcs, topic: cursor.topic, partition: cursor.partition,
+      });
+      pos += size;
       if (cursor.epoch !== epoch) return;
-      cursor.last = m;
-      if (this.rejoinNeeded || !this.running) return;
+      if (messages.length === 0) continue;
+      payload ??= {
+        topic: cursor.topic,
+        partition: cursor.partition,
+        message: messages[0]!,
+        heartbeat: () => Promise.resolve(),
+        pause: () => {
+          this.pause([{ topic: cursor.topic, partitions: [cursor.partition] }]);
+          return () => this.resume([{ topic: cursor.topic, partitions: [cursor.partition] }]);
+        },
+      };
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        payload.message = m;
+        const r = handler(payload);
+        if (r !== undefined) await r;
+        if (cursor.epoch !== epoch) return;
+        cursor.last = m;
+        if (this.rejoinNeeded || !this.running) return;
+      }
     }
   }
 
   private async deliverBatch(item: FetchedItem, handler: (payload: EachBatchPayload) => void | Promise<void>, autoResolve: boolean): Promise<void> {
     const cursor = item.cursor;
     const epoch = item.epoch;
-    const messages = item.messages;
+    const { messages } = await decodeRecordBatches(item.records, { fromOffset: item.fromOffset, checkCrcs: this.checkCrcs, topic: cursor.topic, partition: cursor.partition });
+    if (cursor.epoch !== epoch || messages.length === 0) return;
     const batch: Batch = {
       topic: cursor.topic,
       partition: cursor.partition,
@@ -712,56 +760,72 @@ export class Consumer extends EventEmitter {
     return out;
   }
 
+  /** One Fetch for `cursors`, at their current fetch offsets. */
+  private fetchOnce(fetcher: Fetcher, cursors: Cursor[]): Promise<InFlightFetch> {
+    const epochs = cursors.map((c) => c.epoch);
+    const offsets = cursors.map((c) => c.fetchOffset);
+    const byTopic = new Map<string, number[]>();
+    cursors.forEach((c, i) => {
+      let l = byTopic.get(c.topic);
+      if (l === undefined) byTopic.set(c.topic, (l = []));
+      l.push(i);
+    });
+    const response = this.cluster.request(fetcher.nodeId, 1, () => ({
+      clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1n },
+      maxWaitMs: this.maxWaitMs, minBytes: this.minBytes, maxBytes: this.maxBytes,
+      isolationLevel: this.isolationLevel, sessionId: 0, sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, indexes]) => ({
+        topic, topicId: ZERO_UUID,
+        partitions: indexes.map((i) => ({
+          partition: cursors[i]!.partition, currentLeaderEpoch: -1, fetchOffset: offsets[i]!,
+          lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: this.maxBytesPerPartition, replicaDirectoryId: ZERO_UUID,
+        })),
+      })),
+      forgottenTopicsData: [], rackId: this.rackId ?? '',
+    }), { purpose: 'fetch', timeoutMs: this.cluster.requestTimeoutMs + this.maxWaitMs });
+    return response.then((body) => ({ cursors, epochs, offsets, body, error: null }), (error: unknown) => ({ cursors, epochs, offsets, body: null, error }));
+  }
+
+  /**
+   * A fetcher's loop. As soon as a response arrives, the next offsets are read off its batch
+   * headers and the next Fetch goes out; the response waits in the queue, and its records are
+   * decoded only as the handler reaches them. So the broker serves fetch n+1 while this process
+   * works through the responses before; at most two responses wait in the queue.
+   */
   private async fetchLoop(fetcher: Fetcher): Promise<void> {
     let failures = 0;
+    let pending: Promise<InFlightFetch> | null = null;
     while (this.running && !fetcher.stopped) {
-      const cursors = this.cursorsFor(fetcher.nodeId);
-      if (cursors.length === 0) return;
-      const epochs = cursors.map((c) => c.epoch);
-      const offsets = cursors.map((c) => c.fetchOffset);
-      const byTopic = new Map<string, number[]>();
-      cursors.forEach((c, i) => {
-        let l = byTopic.get(c.topic);
-        if (l === undefined) byTopic.set(c.topic, (l = []));
-        l.push(i);
-      });
-      let response;
-      try {
-        response = await this.cluster.request(fetcher.nodeId, 1, () => ({
-          clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1n },
-          maxWaitMs: this.maxWaitMs, minBytes: this.minBytes, maxBytes: this.maxBytes,
-          isolationLevel: this.isolationLevel, sessionId: 0, sessionEpoch: -1,
-          topics: [...byTopic].map(([topic, indexes]) => ({
-            topic, topicId: ZERO_UUID,
-            partitions: indexes.map((i) => ({
-              partition: cursors[i]!.partition, currentLeaderEpoch: -1, fetchOffset: offsets[i]!,
-              lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: this.maxBytesPerPartition, replicaDirectoryId: ZERO_UUID,
-            })),
-          })),
-          forgottenTopicsData: [], rackId: this.rackId ?? '',
-        }), { purpose: 'fetch', timeoutMs: this.cluster.requestTimeoutMs + this.maxWaitMs });
-      } catch (err) {
-        if (!this.running) return;
-        if (err instanceof GodelError && err.code === 'CLOSED') return;
-        if (!isRetriableError(err)) throw err;
+      if (pending === null) {
+        const cursors = this.cursorsFor(fetcher.nodeId);
+        if (cursors.length === 0) return;
+        pending = this.fetchOnce(fetcher, cursors);
+      }
+      const { cursors, epochs, offsets, body: response, error } = await pending;
+      pending = null;
+      if (!this.running || fetcher.stopped) return;
+      if (error !== null) {
+        if (error instanceof GodelError && error.code === 'CLOSED') return;
+        if (!isRetriableError(error)) throw error;
         failures++;
-        this.logger.debug({ broker: fetcher.nodeId, err: String(err) }, 'fetch failed; retrying');
+        this.logger.debug({ broker: fetcher.nodeId, err: String(error) }, 'fetch failed; retrying');
         await sleep(backoffDelayMs(this.cluster.retry, Math.min(failures - 1, 8)));
-        if (err instanceof KafkaError && err.code === 13) this.refreshMetadataSoon();
+        if (error instanceof KafkaError && error.code === 13) this.refreshMetadataSoon();
         continue;
       }
       failures = 0;
-      if (response.errorCode !== 0) {
-        const err = new KafkaError(response.errorCode, 'fetch failed');
+      if (response!.errorCode !== 0) {
+        const err = new KafkaError(response!.errorCode, 'fetch failed');
         if (!err.retriable) throw err;
         await sleep(this.cluster.retry.initialRetryTimeMs);
         continue;
       }
       const index = new Map<string, number>();
       cursors.forEach((c, i) => index.set(tpKey(c.topic, c.partition), i));
-      const items: FetchedItem[] = [];
+      // Pass 1: errors, high watermarks and next offsets, from headers only.
+      const work: Array<{ i: number; records: Buffer; highWatermark: bigint }> = [];
       let refresh = false;
-      for (const t of response.responses) {
+      for (const t of response!.responses) {
         for (const p of t.partitions) {
           const i = index.get(tpKey(t.topic, p.partitionIndex));
           if (i === undefined) continue;
@@ -784,18 +848,25 @@ export class Consumer extends EventEmitter {
           }
           cursor.highWatermark = p.highWatermark;
           if (p.records === null || p.records.length === 0) continue;
-          const decoded = await decodeRecordBatches(p.records, { fromOffset: offsets[i]!, checkCrcs: this.checkCrcs, topic: cursor.topic, partition: cursor.partition });
-          if (cursor.epoch !== epochs[i] || !cursor.assigned) continue;
-          if (decoded.nextOffset > cursor.fetchOffset) cursor.fetchOffset = decoded.nextOffset;
-          if (decoded.messages.length > 0) items.push({ cursor, epoch: epochs[i]!, messages: decoded.messages, highWatermark: p.highWatermark, fetcher });
+          const next = nextOffsetOf(p.records);
+          if (next > cursor.fetchOffset) cursor.fetchOffset = next;
+          work.push({ i, records: p.records, highWatermark: p.highWatermark });
         }
       }
       if (refresh) this.refreshMetadataSoon();
+      // Send the next Fetch now (unless two responses already wait), then queue this one.
+      await fetcher.waitBelow(2);
+      if (!this.running || fetcher.stopped) return;
+      const nextCursors = this.cursorsFor(fetcher.nodeId);
+      if (nextCursors.length > 0) pending = this.fetchOnce(fetcher, nextCursors);
+      const items: FetchedItem[] = [];
+      const group = { left: 0 };
+      for (const w of work) {
+        items.push({ cursor: cursors[w.i]!, epoch: epochs[w.i]!, records: w.records, fromOffset: offsets[w.i]!, highWatermark: w.highWatermark, fetcher, response: group });
+      }
       if (items.length > 0) {
-        // Keep one response ahead: wait for the previous one to be processed before adding this.
-        await fetcher.waitDrained();
-        if (!this.running || fetcher.stopped) return;
-        fetcher.outstanding += items.length;
+        group.left = items.length;
+        fetcher.queuedResponses++;
         for (const item of items) this.queue.push(item);
         this.wake?.();
       }
