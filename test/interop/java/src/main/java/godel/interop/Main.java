@@ -71,6 +71,7 @@ public final class Main {
       case "consume-assign": rc = consumeAssign(opts); break;
       case "consume-group": rc = consumeGroup(opts); break;
       case "admin": rc = admin(opts); break;
+      case "offset-delete": rc = offsetDelete(opts); break;
       default: usage(); return;
     }
     System.out.flush();
@@ -324,6 +325,47 @@ public final class Main {
       m.put(args[i].substring(2), args[i + 1]);
     }
     return m;
+  }
+
+  /**
+   * offset-delete --group G --topic T --partitions 0,1,...: Admin.deleteConsumerGroupOffsets (OffsetDelete,
+   * api key 47); one line per partition with its outcome ("ok" or the exception's simple name).
+   */
+  private static int offsetDelete(Map<String, String> o) {
+    String group = req(o, "group");
+    String topic = req(o, "topic");
+    Set<TopicPartition> partitions = new HashSet<>();
+    for (String s : req(o, "partitions").split(",")) partitions.add(new TopicPartition(topic, Integer.parseInt(s.trim())));
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, req(o, "bootstrap"));
+    p.put(AdminClientConfig.CLIENT_ID_CONFIG, "godel-interop-java-offset-delete");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+    try (Admin admin = Admin.create(p)) {
+      org.apache.kafka.clients.admin.DeleteConsumerGroupOffsetsResult result = admin.deleteConsumerGroupOffsets(group, partitions);
+      String all;
+      try {
+        result.all().get(30, TimeUnit.SECONDS);
+        all = "ok";
+      } catch (ExecutionException e) {
+        all = e.getCause().getClass().getSimpleName();
+      } catch (Exception e) {
+        all = e.getClass().getSimpleName();
+      }
+      emit(obj("type", "offset-delete", "group", group, "all", all));
+      for (TopicPartition tp : partitions) {
+        String outcome;
+        try {
+          result.partitionResult(tp).get(30, TimeUnit.SECONDS);
+          outcome = "ok";
+        } catch (ExecutionException e) {
+          outcome = e.getCause().getClass().getSimpleName();
+        } catch (Exception e) {
+          outcome = e.getClass().getSimpleName();
+        }
+        emit(obj("type", "partition", "topic", tp.topic(), "partition", tp.partition(), "outcome", outcome));
+      }
+    }
+    return 0;
   }
 
   private static String req(Map<String, String> o, String k) {
