@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { engineChoice } from '../engine/loader.js';
 import { GODEL_VERSION } from '../version.js';
 import { registerConfigs } from './configs.js';
+import { registerConsume } from './consume.js';
+import { registerProduce } from './produce.js';
 import { registerServe } from './serve.js';
 import { registerTopics } from './topics.js';
 
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerServe(program);
   registerTopics(program);
   registerConfigs(program);
+  registerProduce(program);
+  registerConsume(program);
   return program;
 }
 
