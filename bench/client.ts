@@ -16,7 +16,10 @@
 // Produce time runs from the first send() (after connecting and a warm-up of `warmup` records) to
 // the last acknowledgement; consume time from the first record delivered to the last (group join
 // excluded). Rounds alternate the client order (ABBA) and the best round per client is kept; the
-// ratio column compares with KafkaJS from the same run.
+// ratio column compares with KafkaJS from the same run. The client's own CPU time (user + system,
+// process.cpuUsage) over the same interval gives "records per client CPU second": what each client
+// costs, which a loaded machine disturbs less than wall-clock throughput (the broker, on the same
+// machine, is not counted).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -48,6 +51,25 @@ interface Measurement {
   records: number;
   ms: number;
   perSecond: number;
+  /** The client process's CPU time (user + system) over the same interval. */
+  cpuMs: number;
+  /** Records per second of client CPU: what the client costs, whatever the machine's load. */
+  perCpuSecond: number;
+}
+
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Wall and CPU time of `fn`. */
+async function timed(fn: () => Promise<void>): Promise<Timed> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -71,7 +93,7 @@ async function pump(count: number, batch: number, inflight: number, sendOne: (n:
   await Promise.all(pending);
 }
 
-async function produceGodel(brokers: string[], topic: string, s: Settings): Promise<number> {
+async function produceGodel(brokers: string[], topic: string, s: Settings): Promise<Timed> {
   const value = message();
   const full = Array.from({ length: s.batch }, () => ({ value }));
   const producer = new Godel({ brokers, clientId: 'bench' }).producer({
@@ -80,14 +102,12 @@ async function produceGodel(brokers: string[], topic: string, s: Settings): Prom
   await producer.connect();
   const send = (n: number): Promise<unknown> => producer.send({ topic, messages: n === s.batch ? full : full.slice(0, n) });
   await pump(s.warmup, s.batch, s.inflight, send);
-  const t0 = performance.now();
-  await pump(s.records, s.batch, s.inflight, send);
-  const ms = performance.now() - t0;
+  const t = await timed(() => pump(s.records, s.batch, s.inflight, send));
   await producer.disconnect();
-  return ms;
+  return t;
 }
 
-async function produceKafkajs(brokers: string[], topic: string, s: Settings): Promise<number> {
+async function produceKafkajs(brokers: string[], topic: string, s: Settings): Promise<Timed> {
   const { Kafka, logLevel } = await import('kafkajs');
   const value = message();
   const full = Array.from({ length: s.batch }, () => ({ value }));
@@ -95,14 +115,12 @@ async function produceKafkajs(brokers: string[], topic: string, s: Settings): Pr
   await producer.connect();
   const send = (n: number): Promise<unknown> => producer.send({ topic, acks: 1, messages: n === s.batch ? full : full.slice(0, n) });
   await pump(s.warmup, s.batch, s.inflight, send);
-  const t0 = performance.now();
-  await pump(s.records, s.batch, s.inflight, send);
-  const ms = performance.now() - t0;
+  const t = await timed(() => pump(s.records, s.batch, s.inflight, send));
   await producer.disconnect();
-  return ms;
+  return t;
 }
 
-async function producePlatformatic(brokers: string[], topic: string, s: Settings): Promise<number> {
+async function producePlatformatic(brokers: string[], topic: string, s: Settings): Promise<Timed> {
   installPromiseWithResolvers();
   const { Producer } = await import('@platformatic/kafka');
   const value = message();
@@ -110,41 +128,46 @@ async function producePlatformatic(brokers: string[], topic: string, s: Settings
   const producer = new Producer({ clientId: 'bench', bootstrapBrokers: brokers, acks: 1, autocreateTopics: false });
   const send = (n: number): Promise<unknown> => producer.send({ messages: n === s.batch ? full : full.slice(0, n) });
   await pump(s.warmup, s.batch, s.inflight, send);
-  const t0 = performance.now();
-  await pump(s.records, s.batch, s.inflight, send);
-  const ms = performance.now() - t0;
+  const t = await timed(() => pump(s.records, s.batch, s.inflight, send));
   await producer.close();
-  return ms;
+  return t;
 }
 
-/** Resolves with the time from the first record delivered to the `total`-th. */
-function counter(total: number): { onRecord: () => void; done: Promise<number> } {
+/** Resolves with the wall and CPU time from the first record delivered to the `total`-th. */
+function counter(total: number): { onRecord: () => void; done: Promise<Timed> } {
   let count = 0;
   let t0 = 0;
-  let resolve!: (ms: number) => void;
-  const done = new Promise<number>((r) => (resolve = r));
+  let cpu0: NodeJS.CpuUsage | undefined;
+  let resolve!: (t: Timed) => void;
+  const done = new Promise<Timed>((r) => (resolve = r));
   return {
     onRecord: () => {
-      if (count === 0) t0 = performance.now();
-      if (++count === total) resolve(performance.now() - t0);
+      if (count === 0) {
+        t0 = performance.now();
+        cpu0 = process.cpuUsage();
+      }
+      if (++count === total) {
+        const cpu = process.cpuUsage(cpu0);
+        resolve({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
+      }
     },
     done,
   };
 }
 
-async function consumeGodel(brokers: string[], topic: string, total: number): Promise<number> {
+async function consumeGodel(brokers: string[], topic: string, total: number): Promise<Timed> {
   const consumer = new Godel({ brokers, clientId: 'bench' }).consumer({
     groupId: `bench-${topic}`, autoCommit: false, maxBytesPerPartition: PARTITION_FETCH_BYTES, maxBytes: FETCH_BYTES, maxWaitMs: MAX_WAIT_MS,
   });
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const c = counter(total);
   await consumer.run({ eachMessage: c.onRecord });
-  const ms = await c.done;
+  const t = await c.done;
   await consumer.disconnect();
-  return ms;
+  return t;
 }
 
-async function consumeKafkajs(brokers: string[], topic: string, total: number): Promise<number> {
+async function consumeKafkajs(brokers: string[], topic: string, total: number): Promise<Timed> {
   const { Kafka, logLevel } = await import('kafkajs');
   const consumer = new Kafka({ brokers, clientId: 'bench', logLevel: logLevel.NOTHING }).consumer({
     groupId: `bench-${topic}`, maxBytesPerPartition: PARTITION_FETCH_BYTES, maxBytes: FETCH_BYTES, maxWaitTimeInMs: MAX_WAIT_MS,
@@ -153,12 +176,12 @@ async function consumeKafkajs(brokers: string[], topic: string, total: number): 
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const c = counter(total);
   await consumer.run({ autoCommit: false, eachMessage: async () => c.onRecord() });
-  const ms = await c.done;
+  const t = await c.done;
   await consumer.disconnect();
-  return ms;
+  return t;
 }
 
-async function consumePlatformatic(brokers: string[], topic: string, total: number): Promise<number> {
+async function consumePlatformatic(brokers: string[], topic: string, total: number): Promise<Timed> {
   installPromiseWithResolvers();
   const { Consumer } = await import('@platformatic/kafka');
   const consumer = new Consumer({ clientId: 'bench', bootstrapBrokers: brokers, groupId: `bench-${topic}` });
@@ -168,22 +191,22 @@ async function consumePlatformatic(brokers: string[], topic: string, total: numb
   });
   const c = counter(total);
   stream.on('data', c.onRecord);
-  const ms = await c.done;
+  const t = await c.done;
   await stream.close();
   await consumer.close(true);
-  return ms;
+  return t;
 }
 
 async function runChild(kind: 'produce' | 'consume', client: ClientName, brokers: string[], topic: string, s: Settings): Promise<void> {
-  let ms: number;
+  let t: Timed;
   let records = s.records;
   if (kind === 'produce') {
-    ms = await (client === 'godel' ? produceGodel : client === 'kafkajs' ? produceKafkajs : producePlatformatic)(brokers, topic, s);
+    t = await (client === 'godel' ? produceGodel : client === 'kafkajs' ? produceKafkajs : producePlatformatic)(brokers, topic, s);
   } else {
     records = s.records + s.warmup;
-    ms = await (client === 'godel' ? consumeGodel : client === 'kafkajs' ? consumeKafkajs : consumePlatformatic)(brokers, topic, records);
+    t = await (client === 'godel' ? consumeGodel : client === 'kafkajs' ? consumeKafkajs : consumePlatformatic)(brokers, topic, records);
   }
-  const m: Measurement = { records, ms, perSecond: records / (ms / 1000) };
+  const m: Measurement = { records, ms: t.ms, perSecond: records / (t.ms / 1000), cpuMs: t.cpuMs, perCpuSecond: records / (t.cpuMs / 1000) };
   process.stdout.write(`${JSON.stringify(m)}\n`);
   // Some clients keep timers alive after close.
   setTimeout(() => process.exit(0), 100).unref();
@@ -211,6 +234,10 @@ function spawnChild(args: string[]): Promise<Measurement> {
 
 function rate(m: Measurement | undefined): string {
   return m === undefined ? 'n/a' : `${Math.round(m.perSecond).toLocaleString('en-US')} records/s`;
+}
+
+function cpuRate(m: Measurement | undefined): string {
+  return m === undefined ? 'n/a' : `${Math.round(m.perCpuSecond).toLocaleString('en-US')}`;
 }
 
 function ratio(m: Measurement | undefined, base: Measurement | undefined): string {
@@ -262,9 +289,9 @@ async function main(): Promise<void> {
         await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
         const args = [client, broker.address, topic, ...settingsArgs(settings)];
         const produce = await spawnChild(['produce', ...args]);
-        console.log(`  round ${round + 1} ${client} produce: ${rate(produce)}`);
+        console.log(`  round ${round + 1} ${client} produce: ${rate(produce)} (${cpuRate(produce)} per client CPU second)`);
         const consume = await spawnChild(['consume', ...args]);
-        console.log(`  round ${round + 1} ${client} consume: ${rate(consume)}`);
+        console.log(`  round ${round + 1} ${client} consume: ${rate(consume)} (${cpuRate(consume)} per client CPU second), load ${os.loadavg()[0]!.toFixed(1)}`);
         samples.push({ client, round, produce, consume });
         const b = (best[client] ??= {});
         if (b.produce === undefined || produce.perSecond > b.produce.perSecond) b.produce = produce;
@@ -277,10 +304,13 @@ async function main(): Promise<void> {
     await broker.stop();
   }
   const base = best.kafkajs;
+  const cpuBest = (c: ClientName, kind: 'produce' | 'consume'): Measurement | undefined =>
+    samples.filter((x) => x.client === c).map((x) => x[kind]).sort((a, b) => b.perCpuSecond - a.perCpuSecond)[0];
   const lines = [
-    '| client | produce | vs KafkaJS | consume | vs KafkaJS |',
-    '| --- | --- | --- | --- | --- |',
-    ...clients.map((c) => `| ${c} | ${rate(best[c]?.produce)} | ${ratio(best[c]?.produce, base?.produce)} | ${rate(best[c]?.consume)} | ${ratio(best[c]?.consume, base?.consume)} |`),
+    '| client | produce | vs KafkaJS | produce per client CPU s | consume | vs KafkaJS | consume per client CPU s |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...clients.map((c) => `| ${c} | ${rate(best[c]?.produce)} | ${ratio(best[c]?.produce, base?.produce)} | ${cpuRate(cpuBest(c, 'produce'))} `
+      + `| ${rate(best[c]?.consume)} | ${ratio(best[c]?.consume, base?.consume)} | ${cpuRate(cpuBest(c, 'consume'))} |`),
   ];
   console.log(`\n${lines.join('\n')}\n`);
   console.log(`(${settings.rounds} round(s), best shown, each trial in a fresh process, in ${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -432,6 +432,8 @@ export class Producer {
         const at = state.ready.indexOf(batch);
         if (at >= 0) state.ready.splice(at, 1);
         this.finishBatch(batch, err as Error);
+        if (this.idempotent) this.resetNeeded = true; // its sequence numbers are now a gap
+        this.scheduleDrain();
       });
     }
     this.scheduleDrain();
@@ -614,10 +616,10 @@ export class Producer {
       return;
     }
     this.finishBatch(batch, err);
-    if (this.idempotent && err instanceof KafkaError) {
+    if (this.idempotent) {
       // A gap in the sequence: the partition's later batches would be refused. Start over with a new id.
       this.resetNeeded = true;
-      this.logger.warn({ topic: state.topic, partition: state.partition, error: err.type }, 'a batch of an idempotent producer failed; taking a new producer id');
+      this.logger.warn({ topic: state.topic, partition: state.partition, error: err instanceof KafkaError ? err.type : err.message }, 'a batch of an idempotent producer failed; taking a new producer id');
     }
   }
 
