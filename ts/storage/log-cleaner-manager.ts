@@ -18,6 +18,8 @@ export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 /** A log chosen for cleaning, with its dirty range and the sizes that chose it. */
 export interface LogToClean {
   log: PartitionLog;
+  /** The log's segments when it was chosen (a cleaning fails harmlessly if they change under it). */
+  segments: readonly LogSegment[];
   /** Where the last cleaning stopped: records from here on may have newer versions nowhere else. */
   firstDirtyOffset: bigint;
   /** Base offset of the first segment that may not be cleaned (active, or too young). */
@@ -128,7 +130,7 @@ export class LogCleanerManager {
     const totalBytes = cleanBytes + cleanableBytes;
     if (totalBytes === 0) return null;
     return {
-      log, firstDirtyOffset: offsets.firstDirtyOffset, firstUncleanableOffset, cleanBytes, cleanableBytes,
+      log, segments, firstDirtyOffset: offsets.firstDirtyOffset, firstUncleanableOffset, cleanBytes, cleanableBytes,
       cleanableRatio: cleanableBytes / totalBytes, needCompactionNow: compactionDelayMs > 0, compactionDelayMs,
     };
   }

@@ -209,10 +209,14 @@ function newStats(log: string, firstDirtyOffset: bigint, startMs: number): Clean
   };
 }
 
-/** Thrown between steps when the cleaning of a log must stop (shutdown, deletion, log closed). */
+/**
+ * Thrown between steps when the cleaning of a log must stop (shutdown, deletion, log closed), or
+ * when it failed because retention or truncation removed segments it was reading (Kafka pauses
+ * cleaning around those instead). The log is cleaned again later.
+ */
 export class CleaningAbortedError extends Error {
-  constructor(log: string) {
-    super(`cleaning of ${log} was aborted`);
+  constructor(log: string, why = 'aborted', options?: { cause?: unknown }) {
+    super(`cleaning of ${log}: ${why}`, options);
     this.name = 'CleaningAbortedError';
   }
 }
@@ -283,6 +287,18 @@ export class Cleaner {
    * `checkDone` throws CleaningAbortedError to stop between steps.
    */
   async clean(ltc: LogToClean, checkDone: () => void): Promise<CleanerStats> {
+    const replaced = new Set<LogSegment>();
+    try {
+      return await this.doClean(ltc, replaced, checkDone);
+    } catch (err) {
+      if (!(err instanceof CleaningAbortedError) && segmentsChanged(ltc, replaced)) {
+        throw new CleaningAbortedError(ltc.log.describe(), `the log changed under it (${String(err)})`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  private async doClean(ltc: LogToClean, replaced: Set<LogSegment>, checkDone: () => void): Promise<CleanerStats> {
     const log = ltc.log;
     const nowMs = this.clock.nowMs();
     const stats = newStats(log.describe(), ltc.firstDirtyOffset, performance.now());
@@ -301,6 +317,7 @@ export class Cleaner {
     };
     for (const group of groupSegmentsBySize(cleanable, config.segmentBytes, config.segmentIndexBytes, ltc.firstUncleanableOffset)) {
       await this.cleanSegments(log, group, ctx, checkDone);
+      for (const segment of group) replaced.add(segment);
     }
     stats.bufferUtilization = map.utilization;
     stats.uncompactedCodecs = [...ctx.undecodableCodecs].map((codec) => CompressionCodec[codec] ?? String(codec));
@@ -387,7 +404,7 @@ export class Cleaner {
       // From here a failure may leave a swap half done on disk: the log goes offline and the next
       // start finishes it, so the cleaned files must stay.
       swapped = true;
-      if (!await log.replaceSegments(group, sizes, [writer.baseOffset])) throw new CleaningAbortedError(log.describe());
+      if (!await log.replaceSegments(group, sizes, [writer.baseOffset])) throw new CleaningAbortedError(log.describe(), 'the log changed under it');
     } catch (err) {
       if (!swapped || err instanceof CleaningAbortedError) await writer.discard();
       throw err;
@@ -534,6 +551,12 @@ export class Cleaner {
       await yieldToEventLoop();
     }
   }
+}
+
+/** Whether a segment the cleaning started from (not the active one, nor one it replaced) left the log. */
+function segmentsChanged(ltc: LogToClean, replaced: ReadonlySet<LogSegment>): boolean {
+  const now = new Set(ltc.log.segmentsSnapshot());
+  return ltc.segments.slice(0, -1).some((s) => !now.has(s) && !replaced.has(s));
 }
 
 function batchSizeAt(buf: Buffer, pos: number): number {
@@ -830,7 +853,8 @@ export class LogCleaner {
       return stats;
     } catch (err) {
       if (err instanceof CleaningAbortedError || log.isClosed) {
-        this.logger.info({ log: log.describe() }, 'log cleaning aborted');
+        this.logger.info({ log: log.describe(), reason: err instanceof Error ? err.message : String(err) }, 'log cleaning aborted');
+
       } else if (log.isOffline) {
         this.logger.error({ log: log.describe(), err: String(err) }, 'log cleaning failed and the log is offline');
       } else {
