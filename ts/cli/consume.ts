@@ -32,6 +32,7 @@ interface ConsumeOptions extends CommonOptions {
   fromTime?: string;
   partition?: string;
   group?: string;
+  instanceId?: string;
   maxMessages?: string;
   format?: string;
   keySeparator: string;
@@ -50,6 +51,7 @@ export function registerConsume(program: Command): void {
     .option('--from-time <time>', 'start at the first record at or after this time (ISO date or epoch ms)')
     .option('-p, --partition <n>', 'read only this partition (not with --group)')
     .option('-g, --group <group>', 'join this consumer group: start from its committed offsets, commit what is printed')
+    .option('--instance-id <id>', 'with --group: join as a static member with this group.instance.id')
     .option('-n, --max-messages <n>', 'stop after this many records')
     .option('--format <format>', 'value (default), kv (key, separator, value) or json (one object per line with metadata)')
     .option('--key-separator <sep>', 'what separates key and value with --format kv', '\t')
@@ -90,6 +92,7 @@ type Start = { kind: 'latest' } | { kind: 'earliest' } | { kind: 'offset'; offse
 interface Plan {
   topic: string;
   group: string | undefined;
+  instanceId: string | undefined;
   partition: number | undefined;
   start: Start;
   maxMessages: number | undefined;
@@ -102,6 +105,8 @@ function plan(topic: string, options: ConsumeOptions): Plan {
   atMostOne(options, { fromBeginning: '--from-beginning', offset: '--offset', fromTime: '--from-time' });
   const group = options.group === undefined ? undefined : requireName(options.group, '--group');
   const partition = optionalInteger(options.partition, '--partition', { max: 2_147_483_647 });
+  const instanceId = options.instanceId === undefined ? undefined : requireName(options.instanceId, '--instance-id');
+  if (instanceId !== undefined && group === undefined) throw new UsageError('--instance-id needs --group');
   let start: Start = { kind: 'latest' };
   if (options.fromBeginning === true) start = { kind: 'earliest' };
   if (options.offset !== undefined) start = { kind: 'offset', offset: parseOffset(options.offset, '--offset') };
@@ -125,7 +130,7 @@ function plan(topic: string, options: ConsumeOptions): Plan {
     if (options.format !== undefined && format !== 'json') throw new UsageError(`--json and --format ${format} cannot be used together`);
     format = 'json';
   }
-  return { topic, group, partition, start, maxMessages, timeoutMs, format };
+  return { topic, group, instanceId, partition, start, maxMessages, timeoutMs, format };
 }
 
 type Outcome = { kind: 'done' } | { kind: 'interrupted' } | { kind: 'idle' } | { kind: 'failed'; error: unknown };
@@ -153,7 +158,7 @@ async function consume(topic: string, options: ConsumeOptions): Promise<void> {
   const client = clientFor(options);
   const consumer: Consumer = p.group === undefined
     ? client.consumer({ autoCommit: false })
-    : client.consumer({ groupId: p.group, autoOffsetReset: p.start.kind === 'earliest' ? 'earliest' : 'latest' });
+    : client.consumer({ groupId: p.group, groupInstanceId: p.instanceId, autoOffsetReset: p.start.kind === 'earliest' ? 'earliest' : 'latest' });
   const format = formatter(p.format, options.keySeparator);
   let printed = 0;
   let finish!: (outcome: Outcome) => void;

@@ -2,8 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { engineChoice } from '../engine/loader.js';
 import { GODEL_VERSION } from '../version.js';
+import { registerCommit } from './commit.js';
 import { registerConfigs } from './configs.js';
 import { registerConsume } from './consume.js';
+import { registerGroups } from './groups.js';
 import { registerProduce } from './produce.js';
 import { registerServe } from './serve.js';
 import { registerTopics } from './topics.js';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerConfigs(program);
   registerProduce(program);
   registerConsume(program);
+  registerCommit(program);
+  registerGroups(program);
   return program;
 }
 
