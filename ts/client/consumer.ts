@@ -296,6 +296,8 @@ export class Consumer extends EventEmitter {
   private protocolName: string | null = null;
   private rejoinNeeded = false;
   private joined = false;
+  /** Inside JoinGroup/SyncGroup. */
+  private joining = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private autoCommitTimer: NodeJS.Timeout | null = null;
   private committing: Promise<void> | null = null;
@@ -907,6 +909,7 @@ export class Consumer extends EventEmitter {
     for (;;) {
       if (!this.running) return;
       try {
+        this.joining = true;
         assigned = await this.joinAndSync(groupId);
         break;
       } catch (err) {
@@ -917,8 +920,11 @@ export class Consumer extends EventEmitter {
           continue;
         }
         throw err;
+      } finally {
+        this.joining = false;
       }
     }
+    if (!this.running) return;
     this.rejoinNeeded = false;
     this.joined = true;
     const next = new Set<string>();
@@ -1164,13 +1170,24 @@ export class Consumer extends EventEmitter {
     this.fetchers.clear();
   }
 
-  /** Stops the run loop after the current message or batch, without leaving the group. */
+  /**
+   * Stops the run loop after the current message or batch, without leaving the group. A JoinGroup
+   * in progress (which the coordinator may hold for up to the rebalance timeout) is not waited for.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     this.stopBackground();
-    await this.runLoop;
+    const loop = this.runLoop;
     this.runLoop = null;
+    if (loop === null) return;
+    if (this.joining) {
+      // The loop returns once the join answers (or the connection closes on disconnect()).
+      loop.catch(() => undefined);
+      this.joined = this.memberId !== '';
+      return;
+    }
+    await loop;
   }
 
   /** Stops, commits positions (auto-commit), revokes, leaves the group and closes connections. */
