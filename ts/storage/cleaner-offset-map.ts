@@ -1,23 +1,39 @@
-// The log cleaner's key → latest offset map (Kafka's SkimpyOffsetMap): a fixed-size open-addressing
-// table of 128-bit key digests and offsets in preallocated typed arrays, so its memory is what
+// The log cleaner's key → latest offset map (Kafka's SkimpyOffsetMap): an open-addressing table of
+// 128-bit key digests and offsets in typed arrays, whose memory never passes what
 // `log.cleaner.dedupe.buffer.size` allows, whatever the keys look like. Keys are never stored: two
 // keys with the same digest would share an entry (Kafka accepts the same with MD5). The digest is
 // MurmurHash3 x86_128 — MD5 through node:crypto costs ~70x more per key — with a fresh random seed
 // at every clear(), so a collision found for one seed does not carry over to the next cleaning.
 //
 // Layout: slot i holds digest words hashes[4i .. 4i+3] and offsets[i] (-1 = empty). Offsets are
-// doubles, exact below 2^53; the cleaner checks that bound before it puts one. The slot count is a
-// prime, so double hashing (step 1 + h1 mod (slots - 1)) visits every slot.
+// doubles, exact below 2^53; the cleaner checks that bound before it puts one. Slot counts are
+// primes, so double hashing (step 1 + h1 mod (slots - 1)) visits every slot.
+//
+// Unlike Kafka's map, which takes its whole buffer up front, this one starts small and doubles
+// (rehashing from the stored digests, no key needed) as keys arrive, so a log with ten thousand
+// keys costs a few hundred KiB, not the whole buffer, and its probes stay in cache. Old and new
+// arrays together stay within the buffer during a resize, so the largest table (`maxSlots`) holds
+// about two thirds of what one table filling the buffer would.
 import { randomBytes } from 'node:crypto';
 
 /** A 16-byte digest and an 8-byte offset per entry, as SkimpyOffsetMap with MD5. */
 export const OFFSET_MAP_BYTES_PER_ENTRY = 24;
 const EMPTY = -1;
+/** The table a map starts with (and returns to at clear()). */
+const INITIAL_SLOTS = 4093;
+/** Load at which the table doubles, while it may. */
+const GROW_LOAD = 0.75;
 
 export class CleanerOffsetMap {
-  readonly slots: number;
-  private readonly hashes: Int32Array;
-  private readonly offsets: Float64Array;
+  /** The largest table this map may grow to: what bounds the keys one cleaning pass can map. */
+  readonly maxSlots: number;
+  private readonly initialSlots: number;
+  /** How many slots the memory given would hold in one table. */
+  private readonly memorySlots: number;
+  /** Slots the table has now. */
+  private tableSlots = 0;
+  private hashes = new Int32Array(0);
+  private offsets = new Float64Array(0);
   private entries = 0;
   private latest = -1;
   private seed = 0;
@@ -27,21 +43,26 @@ export class CleanerOffsetMap {
   lookups = 0;
   probes = 0;
 
-  /** A map using at most `memoryBytes` (at least two entries' worth). */
+  /** A map using at most `memoryBytes` (enough for at least two entries). */
   constructor(memoryBytes: number) {
-    const slots = CleanerOffsetMap.slotsFor(memoryBytes);
-    if (slots < 2) throw new RangeError(`an offset map of ${memoryBytes} bytes cannot hold two entries`);
-    this.slots = slots;
-    this.hashes = new Int32Array(slots * 4);
-    this.offsets = new Float64Array(slots);
+    const memorySlots = Math.floor(memoryBytes / OFFSET_MAP_BYTES_PER_ENTRY);
+    this.memorySlots = memorySlots;
+    this.initialSlots = largestPrimeAtMost(Math.min(INITIAL_SLOTS, memorySlots));
+    if (this.initialSlots < 2) throw new RangeError(`an offset map of ${memoryBytes} bytes cannot hold two entries`);
+    let slots = this.initialSlots;
+    for (let next = nextSize(slots, memorySlots); next > slots; next = nextSize(slots, memorySlots)) slots = next;
+    this.maxSlots = slots;
     this.clear();
   }
 
-  /** How many entries `memoryBytes` holds: the largest prime at or below memoryBytes / 24. */
+  /** The most slots one table may have in `memoryBytes`: the largest prime at or below memoryBytes / 24. */
   static slotsFor(memoryBytes: number): number {
-    let n = Math.floor(memoryBytes / OFFSET_MAP_BYTES_PER_ENTRY);
-    while (n >= 2 && !isPrime(n)) n--;
-    return n;
+    return largestPrimeAtMost(Math.floor(memoryBytes / OFFSET_MAP_BYTES_PER_ENTRY));
+  }
+
+  /** Slots of the table now (it grows up to maxSlots). */
+  get slots(): number {
+    return this.tableSlots;
   }
 
   /** Entries in the map. */
@@ -49,9 +70,9 @@ export class CleanerOffsetMap {
     return this.entries;
   }
 
-  /** Fraction of the slots in use. */
+  /** Fraction of the largest table in use. */
   get utilization(): number {
-    return this.entries / this.slots;
+    return this.entries / this.maxSlots;
   }
 
   /** The offset most recently put (or set with updateLatestOffset); -1 after clear(). */
@@ -63,9 +84,10 @@ export class CleanerOffsetMap {
     this.latest = offset;
   }
 
-  /** Empties the map and picks a new digest seed. */
+  /** Empties the map (back to its first, small table) and picks a new digest seed. */
   clear(): void {
-    this.offsets.fill(EMPTY);
+    if (this.tableSlots !== this.initialSlots) this.allocate(this.initialSlots);
+    else this.offsets.fill(EMPTY);
     this.entries = 0;
     this.latest = -1;
     this.lookups = 0;
@@ -73,15 +95,23 @@ export class CleanerOffsetMap {
     this.seed = randomBytes(4).readInt32LE(0);
   }
 
+  private allocate(slots: number): void {
+    this.hashes = new Int32Array(slots * 4);
+    this.offsets = new Float64Array(slots).fill(EMPTY);
+    this.tableSlots = slots;
+  }
+
   /**
    * Sets the latest offset of the key `key[start, start + length)`. The caller keeps the map below
-   * its capacity (a full map is a broken invariant: put() would never find a slot).
+   * maxSlots (a full table is a broken invariant: put() would never find a slot).
    */
   put(key: Uint8Array, start: number, length: number, offset: number): void {
-    const slot = this.find(key, start, length);
+    const h = this.digest;
+    murmur3x86x128(key, start, length, this.seed, h);
+    let slot = this.find(h[0]!, h[1]!, h[2]!, h[3]!);
     if (this.offsets[slot] === EMPTY) {
-      if (this.entries >= this.slots - 1) throw new Error(`offset map is full (${this.entries} of ${this.slots} slots)`);
-      const h = this.digest;
+      if (this.entries + 1 > this.tableSlots * GROW_LOAD && this.grow()) slot = this.find(h[0]!, h[1]!, h[2]!, h[3]!);
+      if (this.entries >= this.tableSlots - 1) throw new Error(`offset map is full (${this.entries} of ${this.tableSlots} slots)`);
       const at = slot * 4;
       this.hashes[at] = h[0]!;
       this.hashes[at + 1] = h[1]!;
@@ -95,31 +125,67 @@ export class CleanerOffsetMap {
 
   /** The latest offset of the key, or -1 when the map does not hold it. */
   get(key: Uint8Array, start: number, length: number): number {
-    return this.offsets[this.find(key, start, length)]!;
-  }
-
-  /** The slot holding the key's digest, or the empty slot where it would go. */
-  private find(key: Uint8Array, start: number, length: number): number {
-    this.lookups++;
     const h = this.digest;
     murmur3x86x128(key, start, length, this.seed, h);
-    const h0 = h[0]!;
-    const h1 = h[1]!;
-    const h2 = h[2]!;
-    const h3 = h[3]!;
-    const slots = this.slots;
+    return this.offsets[this.find(h[0]!, h[1]!, h[2]!, h[3]!)]!;
+  }
+
+  /** Moves every entry to a table about twice as large, when the memory allows; false if not. */
+  private grow(): boolean {
+    const next = nextSize(this.tableSlots, this.memorySlots);
+    if (next <= this.tableSlots) return false;
+    const oldHashes = this.hashes;
+    const oldOffsets = this.offsets;
+    const oldSlots = this.tableSlots;
+    this.hashes = new Int32Array(next * 4);
+    this.offsets = new Float64Array(next).fill(EMPTY);
+    this.tableSlots = next;
+    for (let i = 0; i < oldSlots; i++) {
+      const offset = oldOffsets[i]!;
+      if (offset === EMPTY) continue;
+      const at = i * 4;
+      const slot = this.find(oldHashes[at]!, oldHashes[at + 1]!, oldHashes[at + 2]!, oldHashes[at + 3]!);
+      const to = slot * 4;
+      this.hashes[to] = oldHashes[at]!;
+      this.hashes[to + 1] = oldHashes[at + 1]!;
+      this.hashes[to + 2] = oldHashes[at + 2]!;
+      this.hashes[to + 3] = oldHashes[at + 3]!;
+      this.offsets[slot] = offset;
+    }
+    return true;
+  }
+
+  /** The slot holding the digest, or the empty slot where it would go. */
+  private find(h0: number, h1: number, h2: number, h3: number): number {
+    this.lookups++;
+    const slots = this.tableSlots;
+    const hashes = this.hashes;
+    const offsets = this.offsets;
     let slot = (h0 >>> 0) % slots;
     const step = 1 + ((h1 >>> 0) % (slots - 1));
     for (;;) {
       this.probes++;
-      if (this.offsets[slot] === EMPTY) return slot;
+      if (offsets[slot] === EMPTY) return slot;
       const at = slot * 4;
-      const hashes = this.hashes;
       if (hashes[at] === h0 && hashes[at + 1] === h1 && hashes[at + 2] === h2 && hashes[at + 3] === h3) return slot;
       slot += step;
       if (slot >= slots) slot -= slots;
     }
   }
+}
+
+/**
+ * The table after one of `slots` slots: about twice as large, so that both fit in `memorySlots`
+ * during the move (a prime; `slots` itself when there is no room to grow).
+ */
+function nextSize(slots: number, memorySlots: number): number {
+  const next = largestPrimeAtMost(Math.min(2 * slots, memorySlots - slots));
+  return next > slots ? next : slots;
+}
+
+function largestPrimeAtMost(n: number): number {
+  while (n >= 2 && !isPrime(n)) n--;
+  return n;
 }
 
 function isPrime(n: number): boolean {

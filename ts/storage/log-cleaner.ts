@@ -46,7 +46,7 @@ import {
 } from '../limits.js';
 import type { Logger } from '../log.js';
 import { readFully } from './batch-scanner.js';
-import { CleanerOffsetMap, OFFSET_MAP_BYTES_PER_ENTRY } from './cleaner-offset-map.js';
+import { CleanerOffsetMap } from './cleaner-offset-map.js';
 import { LogCleanerManager, segmentsOverlapping, type LogToClean } from './log-cleaner-manager.js';
 import { topicPartitionKey } from './log-file-utils.js';
 import type { LogSegment } from './log-segment.js';
@@ -269,15 +269,9 @@ export class Cleaner {
     this.config = config;
   }
 
-  /**
-   * The offset map for a dirty range of `dirtyBytes`: no bigger than the configured memory, and no
-   * bigger than the range could need (a record takes at least 7 bytes), so a small log does not
-   * cost the whole buffer. Kept between passes; replaced only by a bigger one.
-   */
-  private mapFor(dirtyBytes: number): CleanerOffsetMap {
-    const neededBytes = Math.ceil(dirtyBytes / 7 / this.config.loadFactor + 2) * OFFSET_MAP_BYTES_PER_ENTRY;
-    const bytes = Math.max(LOG_CLEANER_DEDUPE_BUFFER_SIZE_MIN, Math.min(this.config.dedupeBufferBytes, neededBytes));
-    if (this.map === null || CleanerOffsetMap.slotsFor(bytes) > this.map.slots) this.map = new CleanerOffsetMap(bytes);
+  /** The offset map: made at the first cleaning, kept (it shrinks back at each clear()). */
+  private offsetMap(): CleanerOffsetMap {
+    this.map ??= new CleanerOffsetMap(this.config.dedupeBufferBytes);
     return this.map;
   }
 
@@ -302,7 +296,7 @@ export class Cleaner {
     const log = ltc.log;
     const nowMs = this.clock.nowMs();
     const stats = newStats(log.describe(), ltc.firstDirtyOffset, performance.now());
-    const map = this.mapFor(ltc.cleanableBytes);
+    const map = this.offsetMap();
     map.clear();
     await this.buildOffsetMap(log, ltc.firstDirtyOffset, ltc.firstUncleanableOffset, map, stats, checkDone);
     const endOffset = BigInt(map.latestOffset + 1);
@@ -342,7 +336,7 @@ export class Cleaner {
   private async mapSegment(
     segment: LogSegment, start: bigint, nextStart: bigint, map: CleanerOffsetMap, stats: CleanerStats, checkDone: () => void,
   ): Promise<boolean> {
-    const maxEntries = Math.floor(map.slots * this.config.loadFactor);
+    const maxEntries = Math.floor(map.maxSlots * this.config.loadFactor);
     const startNum = Number(start);
     let full = false;
     await this.forEachChunk(segment, segment.offsetIndex.lookup(start).position, checkDone, (buf, pos, end) => {
@@ -514,7 +508,8 @@ export class Cleaner {
   /**
    * Reads `segment[from, end)` a step at a time and hands each step's whole batches to `visit`
    * (`buf[pos, stop)`; false stops), then runs `afterStep`, checks for an abort and yields to the
-   * event loop. The buffer is reused: `visit` must be done with it when `afterStep` returns.
+   * event loop. The next step is read while this one is processed, into the other of two buffers:
+   * `visit`'s slices stay valid until `afterStep` returns.
    */
   private async forEachChunk(
     segment: LogSegment,
@@ -524,30 +519,44 @@ export class Cleaner {
     end = segment.size,
     afterStep?: () => Promise<void>,
   ): Promise<void> {
-    let buf = Buffer.allocUnsafe(Math.max(RECORD_BATCH_OVERHEAD, Math.min(this.config.ioBufferBytes, end - from)));
+    const size = Math.max(RECORD_BATCH_OVERHEAD, Math.min(this.config.ioBufferBytes, end - from));
+    const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    let current = 0;
+    const readAt = (buf: Buffer, at: number): Promise<{ buf: Buffer; want: number; got: number }> => {
+      const want = Math.min(buf.length, end - at);
+      return readFully(segment.log, buf, want, at).then((got) => ({ buf, want, got }));
+    };
     let position = from;
-    while (position < end) {
+    let pending = position < end ? readAt(buffers[current]!, position) : null;
+    while (pending !== null) {
       checkDone();
-      const want = Math.min(buf.length, end - position);
-      const got = await readFully(segment.log, buf, want, position);
+      const { buf, want, got } = await pending;
+      pending = null;
       let stop = 0;
       while (stop + LOG_OVERHEAD <= got) {
-        const size = batchSizeAt(buf, stop);
-        if (size < RECORD_BATCH_OVERHEAD || size > BATCH_BYTES_MAX) throw new Error(`impossible batch length at position ${position + stop} of ${segment.logPath}`);
-        if (stop + size > got) break;
-        stop += size;
+        const batch = batchSizeAt(buf, stop);
+        if (batch < RECORD_BATCH_OVERHEAD || batch > BATCH_BYTES_MAX) throw new Error(`impossible batch length at position ${position + stop} of ${segment.logPath}`);
+        if (stop + batch > got) break;
+        stop += batch;
       }
       if (stop === 0) {
         // The next batch is larger than the buffer: grow it to hold that batch whole.
-        const size = got >= LOG_OVERHEAD ? batchSizeAt(buf, 0) : 0;
-        if (got < want || size <= buf.length || position + size > end) throw new Error(`torn batch at position ${position} of ${segment.logPath}`);
-        buf = Buffer.allocUnsafe(size);
+        const batch = got >= LOG_OVERHEAD ? batchSizeAt(buf, 0) : 0;
+        if (got < want || batch <= buf.length || position + batch > end) throw new Error(`torn batch at position ${position} of ${segment.logPath}`);
+        buffers[current] = Buffer.allocUnsafe(batch);
+        pending = readAt(buffers[current]!, position);
         continue;
       }
+      const next = position + stop;
+      current = 1 - current;
+      if (next < end) pending = readAt(buffers[current]!, next);
       const more = visit(buf, 0, stop);
       if (afterStep !== undefined) await afterStep();
-      position += stop;
-      if (!more) return;
+      position = next;
+      if (!more) {
+        await pending?.catch(() => undefined);
+        return;
+      }
       await yieldToEventLoop();
     }
   }

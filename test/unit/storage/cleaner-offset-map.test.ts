@@ -41,9 +41,39 @@ describe('CleanerOffsetMap', () => {
   it('sizes itself from the memory it may use (a prime number of 24-byte slots)', () => {
     const map = new CleanerOffsetMap(24 * 1000);
     expect(map.slots).toBe(997);
+    expect(map.maxSlots).toBe(997);
     expect(CleanerOffsetMap.slotsFor(1024)).toBe(41);
-    expect(map.slots * OFFSET_MAP_BYTES_PER_ENTRY).toBeLessThanOrEqual(24 * 1000);
+    expect(new CleanerOffsetMap(1024).maxSlots).toBe(41);
     expect(() => new CleanerOffsetMap(40)).toThrow(RangeError);
+  });
+
+  it('starts small and grows as keys arrive, old and new table together within its memory', () => {
+    const memoryBytes = 24 * 100_000;
+    const map = new CleanerOffsetMap(memoryBytes);
+    expect(map.slots).toBe(4093);
+    expect(map.maxSlots).toBeGreaterThan(60_000);
+    const sizes = [map.slots];
+    const count = Math.floor(map.maxSlots * 0.9);
+    for (let i = 0; i < count; i++) {
+      const k = key(`key-${i}`);
+      map.put(k, 0, k.length, i);
+      if (map.slots !== sizes.at(-1)) sizes.push(map.slots);
+    }
+    expect(sizes.length).toBeGreaterThan(3);
+    expect(sizes.at(-1)).toBe(map.maxSlots);
+    for (let i = 1; i < sizes.length; i++) {
+      expect(sizes[i]!).toBeLessThanOrEqual(2 * sizes[i - 1]!);
+      expect((sizes[i]! + sizes[i - 1]!) * OFFSET_MAP_BYTES_PER_ENTRY).toBeLessThanOrEqual(memoryBytes);
+    }
+    const wrong: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const k = key(`key-${i}`);
+      if (map.get(k, 0, k.length) !== i) wrong.push(i);
+    }
+    expect(wrong).toEqual([]);
+    map.clear();
+    expect(map.slots).toBe(4093);
+    expect(map.size).toBe(0);
   });
 
   it('keeps the latest offset per key and the latest offset put', () => {
@@ -84,7 +114,7 @@ describe('CleanerOffsetMap', () => {
 
   it('finds every one of many keys at 90% load, with no false hits', () => {
     const map = new CleanerOffsetMap(24 * 20_011);
-    const count = Math.floor(map.slots * 0.9);
+    const count = Math.floor(map.maxSlots * 0.9);
     for (let i = 0; i < count; i++) {
       const k = key(`key-${i}`);
       map.put(k, 0, k.length, i * 2);
@@ -97,6 +127,7 @@ describe('CleanerOffsetMap', () => {
       if (map.get(k, 0, k.length) !== expected) wrong.push(`key-${i}`);
     }
     expect(wrong).toEqual([]);
+    expect(map.slots).toBe(map.maxSlots);
     expect(map.utilization).toBeCloseTo(0.9, 2);
   });
 
