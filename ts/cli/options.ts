@@ -20,7 +20,7 @@ export interface CommonOptions {
 /** Adds -b/--bootstrap, --connect-timeout, --json and --verbose to a command. */
 export function withCommonOptions(command: Command, options: { json?: boolean } = {}): Command {
   command
-    .option('-b, --bootstrap <host:port,...>', 'broker(s) to connect to', process.env.GODEL_BOOTSTRAP ?? DEFAULT_BOOTSTRAP)
+    .option('-b, --bootstrap <host:port,...>', 'broker(s) to connect to (or set GODEL_BOOTSTRAP)', process.env.GODEL_BOOTSTRAP || DEFAULT_BOOTSTRAP)
     .option('--connect-timeout <duration>', 'give up when no broker answers within this long (e.g. 500ms, 5s)', DEFAULT_CONNECT_TIMEOUT);
   if (options.json !== false) command.option('--json', 'print JSON for scripts instead of tables');
   return command.option('--verbose', 'print stack traces with errors');
@@ -70,10 +70,9 @@ export function parseInteger(value: string, name: string, range: { min?: number;
   const min = range.min ?? 0;
   const max = range.max ?? Number.MAX_SAFE_INTEGER;
   const text = value.trim();
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`${name} must be an integer${min === 0 ? ' >= 0' : ''}, got ${JSON.stringify(value)}`);
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    const bounds = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
+  if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const bounds = max >= 2_147_483_647 ? `>= ${min}` : `between ${min} and ${max}`;
     throw new UsageError(`${name} must be an integer ${bounds}, got ${JSON.stringify(value)}`);
   }
   return n;
