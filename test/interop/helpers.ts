@@ -128,6 +128,90 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   });
 }
 
+/** A program left running: its JSON lines as they come, stdin to talk to it, signals to end it. */
+export interface LiveProcess {
+  readonly name: string;
+  /** Every JSON object line printed so far, in order. */
+  readonly lines: Record<string, unknown>[];
+  stdout(): string;
+  stderr(): string;
+  /** Writes one line to its stdin. */
+  send(line: string): void;
+  /** Closes its stdin. */
+  end(): void;
+  /** Signals its process group (SIGKILL: a crash, no chance to clean up). */
+  kill(signal?: NodeJS.Signals): void;
+  readonly exited: Promise<RunResult>;
+  hasExited(): boolean;
+  /** For assertion messages. */
+  describe(): string;
+}
+
+/**
+ * Starts a program and leaves it running (killed at the deadline, and by killAll()). Each JSON
+ * line it prints is parsed as it arrives and handed to `onLine` too.
+ */
+export function startProcess(
+  name: string, cmd: string, args: string[],
+  options: RunOptions & { onLine?: (line: Record<string, unknown>) => void } = {},
+): LiveProcess {
+  const started = Date.now();
+  const child = spawn(cmd, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: options.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  running.add(child);
+  const lines: Record<string, unknown>[] = [];
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  let timedOut = false;
+  let result: RunResult | null = null;
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    partial += d;
+    const complete = partial.split('\n');
+    partial = complete.pop()!;
+    for (const parsed of jsonLines(complete.join('\n'))) {
+      lines.push(parsed);
+      options.onLine?.(parsed);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stdin!.on('error', () => { /* it may exit without reading */ });
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, 'SIGKILL');
+  }, options.timeoutMs ?? 300_000);
+  const exited = new Promise<RunResult>((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+      clearTimeout(timer);
+      running.delete(child);
+      result = { code, signal, stdout, stderr, timedOut, ms: Date.now() - started };
+      resolve(result);
+    };
+    child.on('error', (err) => {
+      stderr += `\n${String(err)}`;
+      done(null, null);
+    });
+    child.on('close', done);
+  });
+  return {
+    name,
+    lines,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    send: (line) => { if (result === null) child.stdin!.write(`${line}\n`); },
+    end: () => { child.stdin!.end(); },
+    kill: (signal = 'SIGKILL') => killGroup(child, signal),
+    exited,
+    hasExited: () => result !== null,
+    describe: () => describeRun(name, result ?? { code: null, signal: null, stdout, stderr, timedOut, ms: Date.now() - started }),
+  };
+}
+
 /** A one-line summary of a run for assertion messages. */
 export function describeRun(what: string, r: RunResult): string {
   const tail = (s: string, n: number): string => s.trim().split('\n').slice(-n).join('\n    ');
@@ -168,6 +252,8 @@ export interface InteropBroker {
 export interface BrokerOptions {
   /** Broker configs by Kafka name, passed as --set key=value. */
   set?: Record<string, string>;
+  /** Extra `godel serve` arguments (e.g. --advertise host:port). */
+  args?: string[];
   startTimeoutMs?: number;
 }
 
@@ -178,6 +264,7 @@ export interface BrokerOptions {
 export async function startBroker(options: BrokerOptions = {}): Promise<InteropBroker> {
   const b = await startBrokerProcess({
     set: options.set ?? {},
+    args: options.args ?? [],
     startTimeoutMs: options.startTimeoutMs ?? 120_000,
   });
   return {
