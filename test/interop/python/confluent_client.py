@@ -6,6 +6,15 @@
     confluent_client.py BOOTSTRAP consume-group TOPIC GROUP --expect N
     confluent_client.py BOOTSTRAP admin TOPIC
 
+and for test/interop/groups.test.ts, long-running processes driven through stdin:
+
+    confluent_client.py BOOTSTRAP produce-stream TOPIC --partitions P --interval-ms MS [--tag T]
+        one record every MS ms until a line "stop" (or the end of stdin), then flush and exit
+    confluent_client.py BOOTSTRAP group-member TOPIC GROUP --client-id ID [--session-timeout-ms MS]
+            [--heartbeat-ms MS] [--assignors range,roundrobin]
+        a group member that commits (synchronously) after every consume() batch and in on_revoke,
+        until a line "leave" (or the end of stdin): commit, close() (LeaveGroup), exit
+
 Prints one JSON object per line on stdout. Records produced are key k-<i>, value <tag>-<i>,
 headers i=<i> and src=confluent-kafka, record i to partition i % P; the offset of each comes from
 its delivery callback.
@@ -14,6 +23,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -24,8 +34,14 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 DEADLINE_S = 90
 
 
+_emit_lock = threading.Lock()
+
+
 def emit(**fields):
-    print(json.dumps(fields), flush=True)
+    line = json.dumps(fields) + '\n'
+    with _emit_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def text(b):
@@ -216,6 +232,101 @@ def admin(a):
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# Long-running processes for groups.test.ts
+
+
+def stdin_says(word):
+    """An event set once stdin carries a line `word`, or ends (the test process is gone)."""
+    ev = threading.Event()
+
+    def watch():
+        try:
+            for line in sys.stdin:
+                if line.strip() == word:
+                    break
+        finally:
+            ev.set()
+    threading.Thread(target=watch, daemon=True).start()
+    return ev
+
+
+def produce_stream(a):
+    p = Producer({'bootstrap.servers': a.bootstrap, 'client.id': 'godel-interop-confluent-stream', 'acks': 'all',
+                  'linger.ms': 0, 'error_cb': on_error})
+    stop = stdin_says('stop')
+    errors = [0]
+
+    def report(i):
+        def cb(e, msg):
+            if e is not None:
+                errors[0] += 1
+                emit(type='error', i=i, error=str(e))
+            else:
+                emit(type='sent', i=i, partition=msg.partition(), offset=msg.offset())
+        return cb
+
+    i = 0
+    while not stop.is_set():
+        p.produce(a.topic, key=('k-%d' % i).encode(), value=('%s-%d' % (a.tag, i)).encode(),
+                  headers=[('i', str(i).encode()), ('src', b'confluent-kafka')], partition=i % a.partitions,
+                  on_delivery=report(i))
+        i += 1
+        p.poll(0)
+        stop.wait(a.interval_ms / 1000.0)
+    left = p.flush(DEADLINE_S)
+    emit(type='done', sent=i - errors[0] - left, errors=errors[0], undelivered=left)
+    return 0 if errors[0] == 0 and left == 0 else 1
+
+
+def group_member(a):
+    leave = stdin_says('leave')
+    processed = {}  # partition -> next offset, processed and not yet committed
+    consumer = []
+
+    def commit(why):
+        if not processed:
+            return
+        listed = sorted([p, o] for p, o in processed.items())
+        processed.clear()
+        try:
+            result = consumer[0].commit(offsets=[TopicPartition(a.topic, p, o) for p, o in listed], asynchronous=False)
+            failed = [[tp.partition, str(tp.error)] for tp in (result or []) if tp.error is not None]
+            if failed:
+                emit(type='commit-failed', why=why, offsets=listed, error=failed)
+            else:
+                emit(type='committed', why=why, offsets=listed)
+        except KafkaException as e:
+            emit(type='commit-failed', why=why, offsets=listed, error=err(e))
+
+    def on_assign(c, partitions):
+        emit(type='assigned', partitions=sorted(tp.partition for tp in partitions))
+
+    def on_revoke(c, partitions):
+        commit('revoked')
+        emit(type='revoked', partitions=sorted(tp.partition for tp in partitions))
+
+    c = Consumer({'bootstrap.servers': a.bootstrap, 'group.id': a.group, 'client.id': a.client_id,
+                  'enable.auto.commit': False, 'auto.offset.reset': 'earliest',
+                  'session.timeout.ms': a.session_timeout_ms, 'heartbeat.interval.ms': a.heartbeat_ms,
+                  'partition.assignment.strategy': a.assignors, 'fetch.wait.max.ms': 200, 'error_cb': on_error})
+    consumer.append(c)
+    c.subscribe([a.topic], on_assign=on_assign, on_revoke=on_revoke)
+    emit(type='started')
+    while not leave.is_set():
+        for m in c.consume(num_messages=100, timeout=0.2):
+            if m.error():
+                emit(type='consume-error', error=str(m.error()))
+                continue
+            emit_record(m)
+            processed[m.partition()] = m.offset() + 1
+        commit('poll')
+    commit('leave')
+    c.close()
+    emit(type='left')
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('bootstrap')
@@ -239,10 +350,23 @@ def main():
     g.add_argument('--expect', type=int, required=True)
     d = sub.add_parser('admin')
     d.add_argument('topic')
+    s = sub.add_parser('produce-stream')
+    s.add_argument('topic')
+    s.add_argument('--partitions', type=int, required=True)
+    s.add_argument('--interval-ms', type=int, default=20)
+    s.add_argument('--tag', default='v')
+    m = sub.add_parser('group-member')
+    m.add_argument('topic')
+    m.add_argument('group')
+    m.add_argument('--client-id', required=True)
+    m.add_argument('--session-timeout-ms', type=int, default=10000)
+    m.add_argument('--heartbeat-ms', type=int, default=500)
+    m.add_argument('--assignors', default='range,roundrobin')
     a = ap.parse_args()
     emit(type='version', client='confluent-kafka', version=confluent_kafka.version()[0],
          librdkafka=confluent_kafka.libversion()[0])
-    fn = {'produce': produce, 'consume-assign': consume_assign, 'consume-group': consume_group, 'admin': admin}[a.cmd]
+    fn = {'produce': produce, 'consume-assign': consume_assign, 'consume-group': consume_group, 'admin': admin,
+          'produce-stream': produce_stream, 'group-member': group_member}[a.cmd]
     try:
         return fn(a)
     except Exception as e:  # noqa: BLE001
