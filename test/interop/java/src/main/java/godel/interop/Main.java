@@ -21,13 +21,20 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.clients.consumer.RoundRobinAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -51,6 +58,20 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * admin          --bootstrap H:P --topic T
  * </pre>
  *
+ * and for test/interop/groups.test.ts, long-running processes driven through stdin:
+ *
+ * <pre>
+ * produce-stream --bootstrap H:P --topic T --partitions P [--interval-ms MS] [--tag TAG]
+ *     one record every MS ms (key k-i, value TAG-i) until a line "stop" (or the end of stdin)
+ * group-member   --bootstrap H:P --topic T --group G --client-id ID [--session-timeout-ms MS]
+ *                [--heartbeat-ms MS] [--assignor range|roundrobin|cooperative-sticky|default]
+ *     a member that commits (commitSync) after every poll and in onPartitionsRevoked, until a line
+ *     "leave" (or the end of stdin): commit, close() (LeaveGroup), exit
+ * group-admin    --bootstrap H:P --group G --phase live|empty
+ *     the AdminClient on a group: listConsumerGroups, describeConsumerGroups,
+ *     listConsumerGroupOffsets, deleteConsumerGroups
+ * </pre>
+ *
  * Records produced by {@code produce} are key {@code k-i}, value {@code v-i}, headers
  * {@code i=<i>} and {@code src=java}, record i going to partition i % P. The producer uses the
  * client's defaults (idempotent, acks=all) apart from the serializers (and compression.type when
@@ -71,6 +92,9 @@ public final class Main {
       case "consume-assign": rc = consumeAssign(opts); break;
       case "consume-group": rc = consumeGroup(opts); break;
       case "admin": rc = admin(opts); break;
+      case "produce-stream": rc = produceStream(opts); break;
+      case "group-member": rc = groupMember(opts); break;
+      case "group-admin": rc = groupAdmin(opts); break;
       case "offset-delete": rc = offsetDelete(opts); break;
       default: usage(); return;
     }
@@ -294,6 +318,193 @@ public final class Main {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Long-running processes for groups.test.ts
+
+  /** Set once stdin carries a line {@code word}, or ends (the test process is gone). */
+  private static java.util.concurrent.CountDownLatch stdinSays(String word) {
+    java.util.concurrent.CountDownLatch latch = new java.util.concurrent.CountDownLatch(1);
+    Thread t = new Thread(() -> {
+      try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          if (line.trim().equals(word)) break;
+        }
+      } catch (java.io.IOException e) {
+        // the end of stdin, as far as we are concerned
+      } finally {
+        latch.countDown();
+      }
+    }, "stdin");
+    t.setDaemon(true);
+    t.start();
+    return latch;
+  }
+
+  private static int produceStream(Map<String, String> o) throws Exception {
+    String topic = req(o, "topic");
+    int partitions = Integer.parseInt(req(o, "partitions"));
+    long intervalMs = Long.parseLong(o.getOrDefault("interval-ms", "20"));
+    String tag = o.getOrDefault("tag", "v");
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, req(o, "bootstrap"));
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "godel-interop-java-stream");
+    java.util.concurrent.CountDownLatch stop = stdinSays("stop");
+    java.util.concurrent.atomic.AtomicInteger errors = new java.util.concurrent.atomic.AtomicInteger();
+    int i = 0;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      while (!stop.await(i == 0 ? 0 : intervalMs, TimeUnit.MILLISECONDS)) {
+        final int n = i++;
+        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, n % partitions, utf8("k-" + n), utf8(tag + "-" + n));
+        r.headers().add("i", utf8(Integer.toString(n)));
+        r.headers().add("src", utf8("java"));
+        producer.send(r, (md, e) -> {
+          if (e != null) {
+            errors.incrementAndGet();
+            emit(obj("type", "error", "i", n, "error", describe(e)));
+          } else {
+            emit(obj("type", "sent", "i", n, "partition", md.partition(), "offset", md.offset()));
+          }
+        });
+      }
+      producer.flush();
+    }
+    emit(obj("type", "done", "sent", i - errors.get(), "errors", errors.get()));
+    return errors.get() == 0 ? 0 : 1;
+  }
+
+  private static int groupMember(Map<String, String> o) throws Exception {
+    String topic = req(o, "topic");
+    Properties p = consumerProps(o);
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, req(o, "client-id"));
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, req(o, "group"));
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, o.getOrDefault("session-timeout-ms", "10000"));
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, o.getOrDefault("heartbeat-ms", "500"));
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
+    switch (o.getOrDefault("assignor", "default")) {
+      case "range": p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName()); break;
+      case "roundrobin": p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RoundRobinAssignor.class.getName()); break;
+      case "cooperative-sticky": p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName()); break;
+      case "default": break;
+      default: usage();
+    }
+    java.util.concurrent.CountDownLatch leave = stdinSays("leave");
+    // Processed and not yet committed: the next offset per partition.
+    Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
+    final KafkaConsumer<byte[], byte[]> c = consumer;
+    java.util.function.Consumer<String> commitProcessed = (why) -> {
+      if (processed.isEmpty()) return;
+      List<Object> listed = new ArrayList<>();
+      processed.entrySet().stream().sorted((x, y) -> Integer.compare(x.getKey().partition(), y.getKey().partition()))
+          .forEach((e) -> listed.add(Arrays.asList(e.getKey().partition(), e.getValue().offset())));
+      Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(processed);
+      processed.clear();
+      try {
+        c.commitSync(offsets, Duration.ofSeconds(30));
+        emit(obj("type", "committed", "why", why, "offsets", listed));
+      } catch (RuntimeException e) {
+        emit(obj("type", "commit-failed", "why", why, "offsets", listed, "error", describe(e)));
+      }
+    };
+    consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+      @Override
+      public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        commitProcessed.accept("revoked");
+        emit(obj("type", "revoked", "partitions", sortedPartitions(partitions)));
+      }
+
+      @Override
+      public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        emit(obj("type", "assigned", "partitions", sortedPartitions(partitions),
+            "generation", c.groupMetadata().generationId(), "memberId", c.groupMetadata().memberId()));
+      }
+    });
+    emit(obj("type", "started"));
+    try {
+      while (leave.getCount() > 0) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          emitRecord(r);
+          processed.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+        }
+        commitProcessed.accept("poll");
+      }
+      commitProcessed.accept("leave");
+      consumer.close(Duration.ofSeconds(30));
+    } catch (RuntimeException e) {
+      emit(obj("type", "fatal", "error", describe(e)));
+      return 1;
+    }
+    emit(obj("type", "left"));
+    return 0;
+  }
+
+  private static List<Object> sortedPartitions(Collection<TopicPartition> partitions) {
+    List<Integer> ps = new ArrayList<>();
+    for (TopicPartition tp : partitions) ps.add(tp.partition());
+    ps.sort(null);
+    return new ArrayList<>(ps);
+  }
+
+  @SuppressWarnings("deprecation")
+  private static int groupAdmin(Map<String, String> o) {
+    String group = req(o, "group");
+    boolean empty = req(o, "phase").equals("empty");
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, req(o, "bootstrap"));
+    p.put(AdminClientConfig.CLIENT_ID_CONFIG, "godel-interop-java-admin");
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+    final long t = 30;
+    try (Admin admin = Admin.create(p)) {
+      Step list = () -> {
+        List<Object> out = new ArrayList<>();
+        for (ConsumerGroupListing g : admin.listConsumerGroups().all().get(t, TimeUnit.SECONDS)) {
+          out.add(obj("groupId", g.groupId(), "simple", g.isSimpleConsumerGroup(),
+              "state", g.state().map(Object::toString).orElse(null)));
+        }
+        return out;
+      };
+      Step offsets = () -> {
+        List<Object> out = new ArrayList<>();
+        Map<TopicPartition, OffsetAndMetadata> m = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(t, TimeUnit.SECONDS);
+        m.entrySet().stream()
+            .sorted((x, y) -> x.getKey().toString().compareTo(y.getKey().toString()))
+            .forEach((e) -> out.add(Arrays.asList(e.getKey().topic(), e.getKey().partition(), e.getValue() == null ? null : e.getValue().offset())));
+        return out;
+      };
+      Step delete = () -> {
+        admin.deleteConsumerGroups(List.of(group)).all().get(t, TimeUnit.SECONDS);
+        return null;
+      };
+      step("listConsumerGroups", list);
+      step("describeConsumerGroups", () -> {
+        ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get(t, TimeUnit.SECONDS).get(group);
+        List<Object> members = new ArrayList<>();
+        for (MemberDescription m : d.members()) {
+          members.add(obj("consumerId", m.consumerId(), "clientId", m.clientId(), "host", m.host(),
+              "assignment", sortedPartitions(m.assignment().topicPartitions()),
+              "topics", new ArrayList<Object>(new java.util.TreeSet<String>(
+                  m.assignment().topicPartitions().stream().map(TopicPartition::topic).collect(java.util.stream.Collectors.toSet())))));
+        }
+        members.sort((x, y) -> String.valueOf(((Map<?, ?>) x).get("clientId")).compareTo(String.valueOf(((Map<?, ?>) y).get("clientId"))));
+        return obj("groupId", d.groupId(), "simple", d.isSimpleConsumerGroup(), "state", d.state().toString(),
+            "partitionAssignor", d.partitionAssignor(), "coordinator", d.coordinator() == null ? null : d.coordinator().id(),
+            "members", members);
+      });
+      step("listConsumerGroupOffsets", offsets);
+      step("deleteConsumerGroups", delete);
+      if (empty) {
+        step("listConsumerGroups-after-delete", list);
+        step("listConsumerGroupOffsets-after-delete", offsets);
+        step("deleteConsumerGroups-again", delete);
+      }
+    }
+    emit(obj("type", "done", "failures", failures));
+    return 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
 
   private static Map<String, Object> describe(Throwable e) {
     return obj("class", e.getClass().getName(), "message", String.valueOf(e.getMessage()));
@@ -378,7 +589,7 @@ public final class Main {
   }
 
   private static void usage() {
-    System.err.println("usage: Main produce|consume-assign|consume-group|admin --bootstrap HOST:PORT --topic T ...");
+    System.err.println("usage: Main produce|consume-assign|consume-group|admin|produce-stream|group-member|group-admin --bootstrap HOST:PORT --topic T ...");
     Runtime.getRuntime().halt(2);
   }
 
