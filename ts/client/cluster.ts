@@ -52,7 +52,8 @@ export class Cluster {
   readonly requestTimeoutMs: number;
   private readonly bootstrap: { host: string; port: number }[];
   private readonly options: ClusterOptions;
-  private readonly metadataMaxAgeMs: number;
+  /** Metadata older than this is refreshed before use (metadata.max.age.ms). */
+  readonly metadataMaxAgeMs: number;
   private readonly connections = new Map<string, Connection>();
   private readonly coordinators = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<void>>();

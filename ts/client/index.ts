@@ -1,4 +1,26 @@
-// Gödel's TypeScript Kafka client.
+// Gödel's TypeScript Kafka client: any Kafka-compatible broker (Gödel, Apache Kafka), KafkaJS-like
+// API, strict types, offsets as bigint, timestamps in milliseconds.
+//
+//   const godel = new Godel({ brokers: ['localhost:9092'], clientId: 'app' });
+//
+//   const producer = godel.producer({ acks: -1, idempotent: true, compression: 'gzip', lingerMs: 5 });
+//   await producer.connect();
+//   const [meta] = await producer.send({ topic: 'orders', messages: [{ key: 'user-1', value: '{"total":3}', headers: { source: 'web' } }] });
+//   const { offset } = await producer.sendOne('orders', { value: 'one more' });
+//
+//   const consumer = godel.consumer({ groupId: 'billing', assignors: ['cooperative-sticky'] });
+//   await consumer.subscribe({ topics: ['orders'], fromBeginning: true });
+//   await consumer.run({ eachMessage: async ({ topic, partition, message }) => { ... } });
+//   consumer.on('crash', (err) => ...);   // a handler that throws, or a fatal error, stops the loop
+//
+//   const plain = godel.consumer();      // no group: read chosen partitions from chosen offsets
+//   await plain.assign([{ topic: 'orders', partition: 0, offset: { timestamp: Date.now() - 3_600_000 } }]);
+//
+//   const admin = godel.admin();
+//   await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 6 }] });
+//
+// Every broker error and network failure is a KafkaError (Kafka's error name in `type`, `code`,
+// `retriable`, and the `topic`/`partition` concerned); retriable ones are retried with backoff first.
 export { Godel, type GodelOptions } from './client.js';
 export {
   Producer,

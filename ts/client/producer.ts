@@ -339,7 +339,7 @@ export class Producer {
   }
 
   private needsMetadata(topic: string): boolean {
-    return this.cluster.metadata.refreshedAgoMs(topic) > 300_000;
+    return this.cluster.metadata.refreshedAgoMs(topic) > this.cluster.metadataMaxAgeMs;
   }
 
   private partitionStates(topic: string, count: number): PartitionState[] {
