@@ -12,7 +12,8 @@
 // call, at most `inflight` calls outstanding; Gödel's batchSize is set to hold one call's records
 // and lingerMs is 0, so every client sends the same batches); then one consumer reading those
 // records back from the beginning through a consumer group, with an eachMessage-style handler that
-// counts (fetch limits equal for all: 1 MiB per partition, 50 MiB per request, max wait 500 ms).
+// counts them and their value bytes (fetch limits equal for all: 1 MiB per partition, 50 MiB per
+// request, max wait 500 ms).
 // Produce time runs from the first send() (after connecting and a warm-up of `warmup` records) to
 // the last acknowledgement; consume time from the first record delivered to the last (group join
 // excluded). Rounds alternate the client order (ABBA) and the best round per client is kept; the
@@ -133,21 +134,27 @@ async function producePlatformatic(brokers: string[], topic: string, s: Settings
   return t;
 }
 
-/** Resolves with the wall and CPU time from the first record delivered to the `total`-th. */
-function counter(total: number): { onRecord: () => void; done: Promise<Timed> } {
+/**
+ * Resolves with the wall and CPU time from the first record delivered to the `total`-th. Every
+ * handler reads the record's value (its length), so no client can skip making it.
+ */
+function counter(total: number): { onRecord: (value: Buffer | null | undefined) => void; done: Promise<Timed> } {
   let count = 0;
+  let bytes = 0;
   let t0 = 0;
   let cpu0: NodeJS.CpuUsage | undefined;
   let resolve!: (t: Timed) => void;
   const done = new Promise<Timed>((r) => (resolve = r));
   return {
-    onRecord: () => {
+    onRecord: (value) => {
+      bytes += value?.length ?? 0;
       if (count === 0) {
         t0 = performance.now();
         cpu0 = process.cpuUsage();
       }
       if (++count === total) {
         const cpu = process.cpuUsage(cpu0);
+        if (bytes !== total * VALUE_BYTES) throw new Error(`read ${bytes} value bytes, expected ${total * VALUE_BYTES}`);
         resolve({ ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
       }
     },
@@ -161,7 +168,7 @@ async function consumeGodel(brokers: string[], topic: string, total: number): Pr
   });
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const c = counter(total);
-  await consumer.run({ eachMessage: c.onRecord });
+  await consumer.run({ eachMessage: ({ message }) => c.onRecord(message.value) });
   const t = await c.done;
   await consumer.disconnect();
   return t;
@@ -175,7 +182,7 @@ async function consumeKafkajs(brokers: string[], topic: string, total: number): 
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const c = counter(total);
-  await consumer.run({ autoCommit: false, eachMessage: async () => c.onRecord() });
+  await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => c.onRecord(message.value) });
   const t = await c.done;
   await consumer.disconnect();
   return t;
@@ -190,7 +197,7 @@ async function consumePlatformatic(brokers: string[], topic: string, total: numb
     maxBytesPerPartition: PARTITION_FETCH_BYTES, maxBytes: FETCH_BYTES, maxWaitTime: MAX_WAIT_MS,
   });
   const c = counter(total);
-  stream.on('data', c.onRecord);
+  stream.on('data', (message: { value: Buffer | null | undefined }) => c.onRecord(message.value));
   const t = await c.done;
   await stream.close();
   await consumer.close(true);
