@@ -100,7 +100,12 @@ export const BROKER_KEY_DEFINITIONS: Readonly<Record<string, BrokerKeyDefinition
 };
 
 /** Log-related broker keys (validated by the log config), besides the `log.*` ones. */
-const OTHER_LOG_KEYS = new Set(['message.max.bytes', 'min.insync.replicas', 'log.retention.hours', 'log.retention.minutes']);
+const OTHER_LOG_KEYS = new Set([
+  'message.max.bytes', 'min.insync.replicas', 'log.retention.hours', 'log.retention.minutes',
+  // The log cleaner's settings, validated by the LogManager when it starts the cleaner.
+  'log.cleaner.enable', 'log.cleaner.backoff.ms', 'log.cleaner.dedupe.buffer.size', 'log.cleaner.io.buffer.size',
+  'log.cleaner.io.buffer.load.factor',
+]);
 
 export function isKnownBrokerKey(key: string): boolean {
   if (Object.hasOwn(BROKER_KEY_DEFINITIONS, key) || OTHER_LOG_KEYS.has(key)) return true;
