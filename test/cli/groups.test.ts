@@ -61,9 +61,8 @@ describe('godel groups and godel commit', { timeout: 180_000 }, () => {
   });
 
   it('lists groups and describes one: state, committed offsets, log end and lag per partition', async () => {
-    const [list, listJson, get, getJson] = await Promise.all([
+    const [list, get, getJson] = await Promise.all([
       godel(['groups', 'list', ...b]),
-      godel(['groups', 'list', '--json', ...b]),
       godel(['groups', 'get', 'fresh', ...b]),
       godel(['groups', 'get', 'timed', '--json', ...b]),
     ]);
@@ -71,8 +70,6 @@ describe('godel groups and godel commit', { timeout: 180_000 }, () => {
     const rows = parseTable(list.stdout);
     expect(rows).toContainEqual(expect.objectContaining({ GROUP: 'fresh', STATE: 'Empty' }));
     expect(rows.map((r) => r.GROUP)).toEqual(expect.arrayContaining(['fresh', 'tail', 'timed']));
-    expectSuccess(listJson);
-    expect(JSON.parse(listJson.stdout)).toContainEqual(expect.objectContaining({ group: 'tail', state: 'Empty' }));
 
     expectSuccess(get);
     expect(parseFields(get.stdout)).toMatchObject({ group: 'fresh', state: 'Empty', members: '0', 'total lag': '10' });
@@ -91,36 +88,30 @@ describe('godel groups and godel commit', { timeout: 180_000 }, () => {
   });
 
   it('commits an offset, the earliest, the latest or a time', async () => {
-    const offset = await godel(['commit', '--group', 'fresh', '--topic', 'gt', '--partition', '0', '--offset', '3', ...b]);
-    expectSuccess(offset);
-    expect(offset.stdout).toMatch(/^committed offsets of group "fresh" on "gt"\n/);
-    expect(parseTable(offset.stdout)).toEqual([{ TOPIC: 'gt', PARTITION: '0', OFFSET: '3', PREVIOUS: '0' }]);
-    const latest = await godel(['commit', '-g', 'fresh', '-t', 'gt', '--to-latest', '--json', ...b]);
-    expectSuccess(latest);
-    expect(JSON.parse(latest.stdout)).toEqual({ group: 'fresh', topic: 'gt', offsets: [{ partition: 0, offset: 5, previous: 3 }, { partition: 1, offset: 5, previous: 0 }] });
-    const timed = await godel(['commit', '-g', 'fresh', '-t', 'gt', '-p', '1', '--to-time', String(BASE + 1000), '--json', ...b]);
-    expectSuccess(timed);
-    expect(JSON.parse(timed.stdout)).toEqual({ group: 'fresh', topic: 'gt', offsets: [{ partition: 1, offset: 1, previous: 5 }] });
-    const earliest = await godel(['commit', '-g', 'fresh', '-t', 'gt', '--to-earliest', '--json', ...b]);
-    expectSuccess(earliest);
-    expect(JSON.parse(earliest.stdout)).toEqual({ group: 'fresh', topic: 'gt', offsets: [{ partition: 0, offset: 0, previous: 5 }, { partition: 1, offset: 0, previous: 1 }] });
-
-    const errors = await Promise.all([
+    const runs = await Promise.all([
+      godel(['commit', '--group', 'fresh', '--topic', 'gt', '--partition', '0', '--offset', '3', ...b]),
+      godel(['commit', '-g', 'tail', '-t', 'gt', '--to-earliest', '--json', ...b]),
+      godel(['commit', '-g', 'timed', '-t', 'gt', '-p', '1', '--to-time', String(BASE + 1000), '--json', ...b]),
+      godel(['commit', '-g', 'newcomer', '-t', 'gt', '--to-latest', '--json', ...b]),
       godel(['commit', '-g', 'fresh', '-t', 'gt', ...b]),
       godel(['commit', '-g', 'fresh', '-t', 'gt', '--offset', '1', '--to-latest', ...b]),
       godel(['commit', '-g', 'fresh', '-t', 'gt', '-p', '0', '--offset', '99', ...b]),
-      godel(['commit', '-g', 'fresh', '-t', 'nope', '--to-latest', ...b]),
-      godel(['commit', '-g', 'fresh', '-t', 'gt', '-p', 'x', '--to-latest', ...b]),
-      godel(['commit', '-t', 'gt', '--to-latest', ...b]),
     ]);
-    expectOneLineError(errors[0]!, /say where to commit: --offset OFFSET, --to-earliest, --to-latest or --to-time TIME/);
-    expectOneLineError(errors[1]!, /--offset and --to-latest cannot be used together/);
-    expectOneLineError(errors[2]!, /--offset 99 is outside partition 0 of "gt" \(offsets 0 to 5\)/);
-    expectOneLineError(errors[3]!, /topic "nope" does not exist/);
-    expectOneLineError(errors[4]!, /--partition must be an integer >= 0, got "x"/);
-    // Commander's own check of a required option: its one line (plus its usage hint).
-    expect(errors[5]!.code).not.toBe(0);
-    expect(errors[5]!.stderr).toMatch(/required option '-g, --group <group>' not specified/);
+    const [offset, earliest, timed, latest] = runs;
+    expectSuccess(offset!);
+    expect(offset!.stdout).toMatch(/^committed offsets of group "fresh" on "gt"\n/);
+    expect(parseTable(offset!.stdout)).toEqual([{ TOPIC: 'gt', PARTITION: '0', OFFSET: '3', PREVIOUS: '0' }]);
+    expectSuccess(earliest!);
+    expect(JSON.parse(earliest!.stdout)).toEqual({ group: 'tail', topic: 'gt', offsets: [{ partition: 0, offset: 0, previous: 5 }, { partition: 1, offset: 0, previous: 5 }] });
+    expectSuccess(timed!);
+    expect(JSON.parse(timed!.stdout)).toEqual({ group: 'timed', topic: 'gt', offsets: [{ partition: 1, offset: 1, previous: 3 }] });
+    expectSuccess(latest!);
+    expect(JSON.parse(latest!.stdout)).toEqual({ group: 'newcomer', topic: 'gt', offsets: [{ partition: 0, offset: 5, previous: null }, { partition: 1, offset: 5, previous: null }] });
+    expectOneLineError(runs[4]!, /say where to commit: --offset OFFSET, --to-earliest, --to-latest or --to-time TIME/);
+    expectOneLineError(runs[5]!, /--offset and --to-latest cannot be used together/);
+    expectOneLineError(runs[6]!, /--offset 99 is outside partition 0 of "gt" \(offsets 0 to 5\)/);
+    const committed = await admin.fetchOffsets({ groupId: 'fresh' });
+    expect(committed.map((c) => c.offset)).toEqual([3n, 0n]);
   });
 
   it('shows a live group\'s members and assignments, refuses commits and deletion while they are active, and removes members', async () => {
@@ -149,18 +140,16 @@ describe('godel groups and godel commit', { timeout: 180_000 }, () => {
       expectOneLineError(commit, /group "live" has 2 active members \(Stable\): stop its consumers, or remove them with godel groups remove-member/);
       expectOneLineError(del, /group "live" has active members/);
 
-      const [byInstance, byMember, unknown, none] = await Promise.all([
+      const [byInstance, byMember, unknown] = await Promise.all([
         godel(['groups', 'remove-member', 'live', '--instance-id', 'static-1', ...b]),
         godel(['groups', 'remove-member', 'live', '--member-id', dynamicId, '--json', ...b]),
         godel(['groups', 'remove-member', 'live', '--member-id', 'nobody', ...b]),
-        godel(['groups', 'remove-member', 'live', ...b]),
       ]);
       expectSuccess(byInstance);
       expect(byInstance.stdout).toBe('removed 1 member from group "live": static-1\n');
       expectSuccess(byMember);
       expect(JSON.parse(byMember.stdout)).toEqual({ group: 'live', removed: [dynamicId] });
       expectOneLineError(unknown, /group "live" has no member with id "nobody"/);
-      expectOneLineError(none, /say which members: --member-id ID, --instance-id ID \(both repeatable\) or --all/);
       // The broker removed both on the admin's behalf (the consumers then rejoin as new members).
       const removed = broker.logRecords().filter((r) => r.msg === 'member left the group' && r.group === 'live' && r.reason === 'removed by an admin');
       expect(removed.map((r) => r.member)).toEqual(expect.arrayContaining(members.map((m) => m.memberId)));
