@@ -254,6 +254,20 @@ describe('plain consumers', () => {
     expect(got.filter((g) => str(g.message.value) === 'to-1')).toHaveLength(1);
   });
 
+  it('stops with a crash event when a handler throws, without marking its message processed', async () => {
+    const c = godel.consumer({});
+    closers.push(() => c.disconnect());
+    const crashed = new Promise<unknown>((resolve) => c.on('crash', resolve));
+    await c.assign([{ topic, partition: 0, offset: 10n }]);
+    await c.run({
+      eachMessage: ({ message }) => {
+        if (message.offset === 12n) throw new Error('handler failed on 12');
+      },
+    });
+    expect(String(await crashed)).toContain('handler failed on 12');
+    expect(c.positions()).toEqual([{ topic, partition: 0, offset: 12n }]);
+  });
+
   it('hands eachBatch whole batches, and resolveOffset moves the position', async () => {
     const c = consumer({});
     await c.assign([{ topic, partition: 1, offset: 'earliest' }]);

@@ -488,8 +488,9 @@ export class Consumer extends EventEmitter {
   // ---- run loop -----------------------------------------------------------------------------------
 
   /**
-   * Starts consuming: resolves once started; the loop runs until disconnect(). A fatal error stops
-   * it and is emitted as 'crash' (with the error).
+   * Starts consuming: resolves once started; the loop runs until disconnect(). A fatal error, or a
+   * handler that throws (its message is not marked processed), stops it and is emitted as 'crash'
+   * (or as 'error' when nobody listens to 'crash').
    */
   async run(options: RunOptions): Promise<void> {
     if (this.running) throw new GodelError('CONFIG_INVALID', 'the consumer is already running');
@@ -503,12 +504,7 @@ export class Consumer extends EventEmitter {
       }, this.autoCommitIntervalMs);
       this.autoCommitTimer.unref();
     }
-    this.runLoop = this.loop(options).catch((err: unknown) => {
-      this.logger.error({ err: String(err) }, 'consumer crashed');
-      this.running = false;
-      this.stopBackground();
-      if (this.listenerCount('crash') > 0) this.emit('crash', err);
-    });
+    this.runLoop = this.loop(options).catch((err: unknown) => this.crash(err, true));
     this.kick();
   }
 
@@ -875,13 +871,19 @@ export class Consumer extends EventEmitter {
     }
   }
 
-  private crash(err: unknown): void {
-    if (!this.running) return;
+  /**
+   * A fatal error (or a handler that threw): stop, and emit 'crash'. Without a 'crash' listener the
+   * error is emitted as 'error', which, like any unhandled EventEmitter error, is thrown: a consumer
+   * never stops silently.
+   */
+  private crash(err: unknown, fromLoop = false): void {
+    if (!this.running && !fromLoop) return;
     this.logger.error({ err: String(err) }, 'consumer crashed');
     this.running = false;
     this.stopBackground();
     this.wake?.();
     if (this.listenerCount('crash') > 0) this.emit('crash', err);
+    else this.emit('error', err);
   }
 
   // ---- group membership ---------------------------------------------------------------------------
