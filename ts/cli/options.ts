@@ -8,6 +8,7 @@ import { CliError, unknownTopic, UsageError } from './output.js';
 
 export const DEFAULT_BOOTSTRAP = 'localhost:9092';
 const DEFAULT_CONNECT_TIMEOUT = '5s';
+const REQUEST_TIMED_OUT = 7;
 
 /** What every client command accepts. */
 export interface CommonOptions {
@@ -159,13 +160,19 @@ export async function probeCluster(options: CommonOptions): Promise<void> {
   const connect = probe.connect();
   connect.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
+  const noAnswer = (cause?: unknown): CliError => new CliError(
+    `cannot reach the broker at ${options.bootstrap}: no answer within ${formatDuration(ms)} (is it running? set the address with -b HOST:PORT)`,
+    { cause },
+  );
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CliError(
-      `cannot reach the broker at ${options.bootstrap}: no answer within ${formatDuration(ms)} (is it running? set the address with -b HOST:PORT)`,
-    )), ms);
+    timer = setTimeout(() => reject(noAnswer()), ms);
   });
   try {
     await Promise.race([connect, timeout]);
+  } catch (err) {
+    // The handshake timed out (the client's connection timeout is the same --connect-timeout).
+    if (err instanceof KafkaError && err.code === REQUEST_TIMED_OUT) throw noAnswer(err);
+    throw err;
   } finally {
     clearTimeout(timer);
     await probe.disconnect().catch(() => undefined);
