@@ -115,6 +115,19 @@ describe('produce and consume', () => {
     expect(got.some((g) => (g.message.attributes & 7) === 1)).toBe(true); // some came gzipped
   });
 
+  it('round-trips lz4-compressed batches through the broker', async () => {
+    const topic = await createTopic(1, 'lz4');
+    const p = producer({ acks: 1, compression: 'lz4' });
+    const messages = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `lz4 value ${i} `.repeat(10) }));
+    await p.send({ topic, messages });
+    const c = consumer({});
+    await c.assign([{ topic, partition: 0, offset: 'earliest' }]);
+    const got = await record(c);
+    await waitFor(() => got.length >= 500, '500 records');
+    expect(got.map((g) => str(g.message.value))).toEqual(messages.map((m) => m.value));
+    expect(got.every((g) => (g.message.attributes & 7) === 3)).toBe(true);
+  });
+
   it('puts keyed records on the partitions KafkaJS\'s Java-compatible partitioner picks, and each reads the other\'s records', async () => {
     const topic = await createTopic(5, 'kafkajs');
     const kafka = new Kafka({ brokers: [broker.address], clientId: 'kafkajs-interop', logLevel: logLevel.NOTHING });

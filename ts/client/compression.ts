@@ -1,13 +1,15 @@
-// Compression codecs for record batches. gzip is built in (node:zlib, on libuv's thread pool so the
-// event loop keeps going). snappy, lz4 and zstd have no implementation in Node 20's standard
-// library; an application that needs them registers one with registerCompressionCodec() (for
-// example backed by the `snappy`, `lz4-napi` or `@mongodb-js/zstd` packages), and then produces and
-// consumes them like gzip. Kafka's framing rules apply: lz4 is the LZ4 frame format, snappy is
-// Kafka's (xerial) framing or raw snappy, zstd is a zstd frame.
+// Compression codecs for record batches. Built in: gzip (node:zlib, on libuv's thread pool so the
+// event loop keeps going) and lz4 (./lz4.ts, the LZ4 frame format Kafka uses, in TypeScript).
+// snappy and zstd have no implementation in Node 20's standard library and the project adds no
+// native dependency for them; an application that needs them registers one with
+// registerCompressionCodec() (for example backed by the `snappy` or `@mongodb-js/zstd` packages),
+// and then produces and consumes them like gzip. Kafka's framing rules apply: snappy is Kafka's
+// (xerial) framing or raw snappy, zstd is a zstd frame.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { GodelError } from '../errors.js';
 import { CompressionCodec } from '../storage/record-batch.js';
+import { lz4CompressFrame, lz4DecompressFrame } from './lz4.js';
 
 export { CompressionCodec };
 
@@ -25,6 +27,10 @@ const codecs = new Map<CompressionCodec, CompressionImplementation>([
   [CompressionCodec.Gzip, {
     compress: (data) => gzip(data),
     decompress: (data) => gunzip(data),
+  }],
+  [CompressionCodec.Lz4, {
+    compress: async (data) => lz4CompressFrame(data),
+    decompress: async (data) => lz4DecompressFrame(data),
   }],
 ]);
 
