@@ -26,7 +26,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installPromiseWithResolvers, startBroker } from '../test/helpers/broker.js';
+import { startBroker } from '../test/helpers/broker.js';
 import { Godel } from '../ts/client/index.js';
 
 const CLIENTS = ['godel', 'kafkajs', 'platformatic'] as const;
@@ -122,7 +122,6 @@ async function produceKafkajs(brokers: string[], topic: string, s: Settings): Pr
 }
 
 async function producePlatformatic(brokers: string[], topic: string, s: Settings): Promise<Timed> {
-  installPromiseWithResolvers();
   const { Producer } = await import('@platformatic/kafka');
   const value = message();
   const full = Array.from({ length: s.batch }, () => ({ topic, value }));
@@ -189,7 +188,6 @@ async function consumeKafkajs(brokers: string[], topic: string, total: number): 
 }
 
 async function consumePlatformatic(brokers: string[], topic: string, total: number): Promise<Timed> {
-  installPromiseWithResolvers();
   const { Consumer } = await import('@platformatic/kafka');
   const consumer = new Consumer({ clientId: 'bench', bootstrapBrokers: brokers, groupId: `bench-${topic}` });
   const stream = await consumer.consume({

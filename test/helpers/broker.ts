@@ -270,24 +270,6 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
   }
 }
 
-/**
- * @platformatic/kafka declares Node >= 22 and uses Promise.withResolvers (Node 22+). On Node 20
- * tests install this shim before using it; Gödel itself does not need it.
- */
-export function installPromiseWithResolvers(): void {
-  const P = Promise as unknown as { withResolvers?: unknown };
-  if (typeof P.withResolvers === 'function') return;
-  P.withResolvers = function withResolvers<T>(): { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void } {
-    let resolve!: (value: T | PromiseLike<T>) => void;
-    let reject!: (reason?: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    return { promise, resolve, reject };
-  };
-}
-
 let correlationIds = 1;
 
 /**

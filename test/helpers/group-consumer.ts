@@ -5,7 +5,6 @@
 // reports over IPC, so a test can kill -9 it and let the broker's session timeout find out.
 import { Consumer, stringDeserializers, type Message } from '@platformatic/kafka';
 import { Kafka, logLevel, type Consumer as KafkaJsConsumer } from 'kafkajs';
-import { installPromiseWithResolvers } from './broker.js';
 
 export type ClientLibrary = 'kafkajs' | 'platformatic';
 
@@ -65,7 +64,6 @@ async function startKafkaJs(options: GroupConsumerOptions, events: GroupConsumer
 }
 
 async function startPlatformatic(options: GroupConsumerOptions, events: GroupConsumerEvents): Promise<RunningConsumer> {
-  installPromiseWithResolvers();
   const consumer = new Consumer({
     clientId: options.name, groupId: options.groupId, bootstrapBrokers: [options.broker], deserializers: stringDeserializers,
     sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: options.heartbeatIntervalMs, rebalanceTimeout: options.rebalanceTimeoutMs,

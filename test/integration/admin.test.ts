@@ -10,7 +10,7 @@ import { ConfigResourceTypes, Kafka, logLevel, type Admin as KafkaJSAdmin, type 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../ts/protocol/error-codes.js';
 import { ZERO_UUID } from '../../ts/protocol/reader.js';
-import { BrokerProcess, installPromiseWithResolvers, kafkaRequest, startBroker, waitFor } from '../helpers/broker.js';
+import { BrokerProcess, kafkaRequest, startBroker, waitFor } from '../helpers/broker.js';
 
 const NODE_ID = 1;
 /** Tests that start or restart brokers, on a loaded machine. */
@@ -25,7 +25,6 @@ const ConfigSources = {
   STATIC_BROKER_CONFIG: 4,
   DEFAULT_CONFIG: 5,
 } as const;
-installPromiseWithResolvers();
 
 // ---- clients -----------------------------------------------------------------------------------
 

@@ -914,16 +914,7 @@ export class PartitionLog {
    * even when its records are gone, so the producer's sequence survives (as Kafka does).
    */
   lastProducerOffsets(): Map<bigint, bigint> {
-    // ProducerStateManager keeps its entries private and has no accessor for this yet; read them
-    // through an index access (allowed by TypeScript for private members) rather than change it here.
-    const producers = this.producerState['producers'] as ReadonlyMap<bigint, { batches: readonly BatchRecord[] }>;
-    const last = new Map<bigint, bigint>();
-    for (const [producerId, entry] of producers) {
-      for (const batch of entry.batches) {
-        if (batch.lastOffset >= 0n && (last.get(producerId) ?? -1n) < batch.lastOffset) last.set(producerId, batch.lastOffset);
-      }
-    }
-    return last;
+    return this.producerState.lastWrittenOffsets();
   }
 
   /** Waits for queued appends, flushes everything and closes the files. */

@@ -108,6 +108,17 @@ export class ProducerStateManager {
     if (entry.batches.length > BATCHES_PER_PRODUCER) entry.batches.shift();
   }
 
+  /** The last offset each producer has in the log (batches still being written are left out). */
+  lastWrittenOffsets(): Map<bigint, bigint> {
+    const last = new Map<bigint, bigint>();
+    for (const [producerId, entry] of this.producers) {
+      for (const batch of entry.batches) {
+        if (batch.lastOffset >= 0n && (last.get(producerId) ?? -1n) < batch.lastOffset) last.set(producerId, batch.lastOffset);
+      }
+    }
+    return last;
+  }
+
   /** Drops state for offsets >= `offset` (truncation) by forgetting producers that wrote there. */
   truncateTo(offset: bigint): void {
     for (const [id, entry] of this.producers) {
