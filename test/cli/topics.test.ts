@@ -1,5 +1,7 @@
 // `godel topics create|list|get|alter|delete` against a real broker process: the tables (their
 // meaningful cells), the --json output, and the errors (one line, exit code 1).
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Godel, type Admin } from '../../ts/client/index.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker.js';
@@ -50,7 +52,15 @@ describe('godel topics', { timeout: 180_000 }, () => {
     expect(topics.find((t) => t.topic === '__consumer_offsets')?.internal).toBe(true);
   });
 
-  it('describes a topic: partitions with log start/end offsets and record counts, config overrides, size not available', async () => {
+  /** Bytes of a partition's .log segment files in the broker's data dir. */
+  async function bytesOnDisk(topic: string, partition: number): Promise<number> {
+    const dir = path.join(broker.dataDir, `${topic}-${partition}`);
+    let total = 0;
+    for (const name of await fs.readdir(dir)) if (name.endsWith('.log')) total += (await fs.stat(path.join(dir, name))).size;
+    return total;
+  }
+
+  it('describes a topic: partitions with log start/end offsets, record counts and sizes on disk, config overrides', async () => {
     const producer = new Godel({ brokers: [broker.address] }).producer();
     try {
       await producer.send({ topic: 'orders', messages: [0, 1, 2, 3, 4].map((i) => ({ value: `v${i}`, partition: 0 })) });
@@ -60,21 +70,39 @@ describe('godel topics', { timeout: 180_000 }, () => {
       await producer.disconnect();
     }
     const [table, json] = await Promise.all([godel(['topics', 'get', 'orders', ...b]), godel(['topics', 'get', 'orders', '--json', ...b])]);
+    const onDisk = await Promise.all([0, 1, 2].map((p) => bytesOnDisk('orders', p)));
+    expect(onDisk[0]).toBeGreaterThan(0);
+    expect(onDisk[1]).toBe(0);
     expectSuccess(table);
     const info = parseFields(table.stdout);
     expect(info).toMatchObject({ topic: 'orders', partitions: '3', 'replication factor': '1', 'config overrides': 'retention.ms=86400000' });
     expect(info.records).toMatch(/^5 /);
-    expect(info.size).toMatch(/not available/);
+    expect(info.size).toBe(`${onDisk[0]! + onDisk[2]!} B (${onDisk[0]! + onDisk[2]!} bytes, leader replicas)`);
     expect(parseTable(table.stdout)).toEqual([
-      { PARTITION: '0', LEADER: '1', REPLICAS: '1', ISR: '1', 'LOG-START': '2', 'LOG-END': '5', RECORDS: '3' },
-      { PARTITION: '1', LEADER: '1', REPLICAS: '1', ISR: '1', 'LOG-START': '0', 'LOG-END': '0', RECORDS: '0' },
-      { PARTITION: '2', LEADER: '1', REPLICAS: '1', ISR: '1', 'LOG-START': '0', 'LOG-END': '2', RECORDS: '2' },
+      { PARTITION: '0', LEADER: '1', REPLICAS: '1', ISR: '1', 'LOG-START': '2', 'LOG-END': '5', RECORDS: '3', SIZE: `${onDisk[0]} B` },
+      { PARTITION: '1', LEADER: '1', REPLICAS: '1', ISR: '1', 'LOG-START': '0', 'LOG-END': '0', RECORDS: '0', SIZE: '0 B' },
+      { PARTITION: '2', LEADER: '1', REPLICAS: '1', ISR: '1', 'LOG-START': '0', 'LOG-END': '2', RECORDS: '2', SIZE: `${onDisk[2]} B` },
     ]);
     expectSuccess(json);
     const d = JSON.parse(json.stdout) as Record<string, unknown> & { partitions: Array<Record<string, unknown>> };
-    expect(d).toMatchObject({ topic: 'orders', partitionCount: 3, replicationFactor: 1, records: 5, sizeBytes: null, configs: { 'retention.ms': '86400000' } });
+    expect(d).toMatchObject({ topic: 'orders', partitionCount: 3, replicationFactor: 1, records: 5, sizeBytes: onDisk[0]! + onDisk[2]!, configs: { 'retention.ms': '86400000' } });
     expect(d.topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(d.partitions[0]).toEqual({ partition: 0, leader: 1, replicas: [1], isr: [1], logStartOffset: 2, logEndOffset: 5, records: 3, sizeBytes: null });
+    expect(d.partitions[0]).toEqual({ partition: 0, leader: 1, replicas: [1], isr: [1], logStartOffset: 2, logEndOffset: 5, records: 3, sizeBytes: onDisk[0] });
+  });
+
+  it('shows sizes in binary units once a partition passes a KiB', async () => {
+    await admin.createTopics({ topics: [{ topic: 'big', numPartitions: 1 }] });
+    const producer = new Godel({ brokers: [broker.address] }).producer();
+    try {
+      await producer.send({ topic: 'big', messages: Array.from({ length: 200 }, () => ({ value: Buffer.alloc(10_000, 1) })) });
+    } finally {
+      await producer.disconnect();
+    }
+    const shown = await godel(['topics', 'get', 'big', ...b]);
+    expectSuccess(shown);
+    const bytes = await bytesOnDisk('big', 0);
+    expect(bytes).toBeGreaterThan(2_000_000);
+    expect(parseTable(shown.stdout)[0]!.SIZE).toBe(`${(bytes / 1024 / 1024).toFixed(1)} MiB`);
   });
 
   it('alters partitions and configs; the partition count only grows', async () => {

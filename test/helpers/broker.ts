@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeResponseFrame, encodeRequestFrame, type ApiKeyWithCodec } from '../../ts/protocol/headers.js';
-import type { ApiMessages } from '../../ts/protocol/generated/index.js';
+import type { ProtocolMessages as ApiMessages } from '../../ts/protocol/codecs.js';
 import { Writer } from '../../ts/protocol/writer.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -79,6 +79,19 @@ export function printJson(value: unknown): Promise<void> | void {
   return writeOut(toJson(value) + '\n');
 }
 
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+/** Bytes for people: `512 B`, `1.5 KiB`, `23.4 MiB` (binary units, one decimal from KiB on). */
+export function humanBytes(n: number | bigint): string {
+  let value = Number(n);
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
 /** Plural: `3 records`, `1 record`. */
 export function count(n: number | bigint, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 || n === 1n ? noun : plural}`;

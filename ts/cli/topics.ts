@@ -1,12 +1,10 @@
 // `godel topics create|get|list|delete|alter`: topics with their partitions, replication factor
-// and config overrides; `get` adds each partition's log start and end offsets.
-//
-// The size of a partition on disk is Kafka's DescribeLogDirs, which the broker does not serve:
-// `get` says so and shows the record count the offsets give (end - start, an upper bound once
-// compaction has removed records).
+// and config overrides; `get` adds each partition's log start and end offsets, the record count
+// they give (end - start, an upper bound once compaction has removed records) and the partition's
+// size on disk (DescribeLogDirs, the leader's copy; "-" from a broker that does not serve it).
 import type { Command } from 'commander';
-import type { Admin, TopicDescription } from '../client/index.js';
-import { CliError, count, fields, printJson, table, UsageError, writeOut } from './output.js';
+import { KafkaError, type Admin, type TopicDescription } from '../client/index.js';
+import { CliError, count, fields, humanBytes, printJson, table, UsageError, writeOut } from './output.js';
 import {
   collect,
   optionalInteger,
@@ -20,7 +18,7 @@ import {
 import { runAction } from './output.js';
 
 const TOPIC_ALREADY_EXISTS_HINT = 'use --if-not-exists to accept an existing topic';
-const SIZE_NOT_AVAILABLE = 'not available (the broker does not serve DescribeLogDirs)';
+const UNSUPPORTED_VERSION = 35;
 
 interface CreateOptions extends CommonOptions {
   partitions?: string;
@@ -131,7 +129,7 @@ async function getTopic(topic: string, options: CommonOptions): Promise<void> {
   requireName(topic, 'the topic name');
   await withAdmin(options, async (admin) => {
     const description = await requireTopic(admin, topic);
-    const [offsets, configs] = await Promise.all([admin.fetchTopicOffsets(topic), topicOverrides(admin, topic)]);
+    const [offsets, configs, sizes] = await Promise.all([admin.fetchTopicOffsets(topic), topicOverrides(admin, topic), partitionSizes(admin, description)]);
     const byPartition = new Map(offsets.map((o) => [o.partition, o]));
     const partitions = description.partitions.map((p) => {
       const o = byPartition.get(p.partition);
@@ -141,15 +139,16 @@ async function getTopic(topic: string, options: CommonOptions): Promise<void> {
         partition: p.partition, leader: p.leader, replicas: p.replicas, isr: p.isr,
         logStartOffset: start, logEndOffset: end,
         records: start !== null && end !== null ? end - start : null,
-        sizeBytes: null,
+        sizeBytes: sizes?.get(p.partition) ?? null,
       };
     });
     const totalRecords = partitions.reduce((sum, p) => sum + (p.records ?? 0n), 0n);
+    const totalBytes = sizes === null ? null : partitions.reduce((sum, p) => sum + (p.sizeBytes ?? 0n), 0n);
     if (options.json === true) {
       return printJson({
         topic: description.name, topicId: description.topicId, internal: description.isInternal,
         partitionCount: partitions.length, replicationFactor: replicationFactor(description),
-        records: totalRecords, sizeBytes: null, sizeNote: SIZE_NOT_AVAILABLE,
+        records: totalRecords, sizeBytes: totalBytes,
         configs, partitions,
       });
     }
@@ -160,13 +159,39 @@ async function getTopic(topic: string, options: CommonOptions): Promise<void> {
       ['partitions', partitions.length],
       ['replication factor', replicationFactor(description)],
       ['records', `${totalRecords} (log end - log start offsets)`],
-      ['size', SIZE_NOT_AVAILABLE],
+      ['size', totalBytes === null ? 'not available (the broker does not serve DescribeLogDirs)' : `${humanBytes(totalBytes)} (${totalBytes} bytes, leader replicas)`],
       ['config overrides', configText],
     ]) + '\n' + table(
-      ['partition', 'leader', 'replicas', 'isr', 'log-start', 'log-end', 'records'],
-      partitions.map((p) => [p.partition, p.leader, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.logEndOffset, p.records]),
+      ['partition', 'leader', 'replicas', 'isr', 'log-start', 'log-end', 'records', 'size'],
+      partitions.map((p) => [p.partition, p.leader, p.replicas.join(','), p.isr.join(','), p.logStartOffset, p.logEndOffset, p.records, p.sizeBytes === null ? null : humanBytes(p.sizeBytes)]),
     ));
   });
+}
+
+/**
+ * Each partition's size in bytes on its leader (DescribeLogDirs to the leaders), or null when the
+ * brokers do not serve DescribeLogDirs.
+ */
+async function partitionSizes(admin: Admin, description: TopicDescription): Promise<Map<number, bigint> | null> {
+  const leaders = [...new Set(description.partitions.map((p) => p.leader).filter((id) => id >= 0))];
+  if (leaders.length === 0) return new Map();
+  let dirs;
+  try {
+    dirs = await admin.describeLogDirs({ topics: [description.name], brokers: leaders });
+  } catch (err) {
+    if (err instanceof KafkaError && err.code === UNSUPPORTED_VERSION) return null;
+    throw err;
+  }
+  const leaderOf = new Map(description.partitions.map((p) => [p.partition, p.leader]));
+  const sizes = new Map<number, bigint>();
+  for (const dir of dirs) {
+    for (const p of dir.partitions) {
+      if (p.topic === description.name && leaderOf.get(p.partition) === dir.broker && !p.isFuture) {
+        sizes.set(p.partition, (sizes.get(p.partition) ?? 0n) + p.size);
+      }
+    }
+  }
+  return sizes;
 }
 
 async function deleteTopics(topics: string[], options: DeleteOptions): Promise<void> {

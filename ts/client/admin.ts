@@ -1,6 +1,6 @@
 // The admin client: topics (create, describe, list, delete, add partitions), configs (describe,
 // incremental alter), consumer groups (list, describe, delete, remove members, fetch / set / reset
-// committed offsets), cluster description, delete records and offset lookups. Each call sends its
+// committed offsets), cluster description, log dirs (partition sizes), delete records and offset lookups. Each call sends its
 // requests to the broker that must answer them (the controller, a partition's leader, a group's
 // coordinator) and throws a KafkaError naming the topic, partition or group that failed.
 import { GodelError } from '../errors.js';
@@ -139,6 +139,18 @@ export interface ClusterDescription {
   clusterId: string | null;
   controller: number;
   brokers: Array<{ nodeId: number; host: string; port: number; rack: string | null }>;
+}
+
+/** One log dir of one broker (DescribeLogDirs), Kafka's LogDirDescription. */
+export interface LogDirDescription {
+  broker: number;
+  /** The absolute path of the directory on the broker. */
+  logDir: string;
+  /** Bytes of the directory's volume and how many of them are free for the broker; null when the broker does not say (before DescribeLogDirs v4). */
+  totalBytes: bigint | null;
+  usableBytes: bigint | null;
+  /** The partitions stored there, by topic then partition; size in bytes (the log segments' total). */
+  partitions: Array<TopicPartition & { size: bigint; offsetLag: bigint; isFuture: boolean }>;
 }
 
 export type ResetTarget = 'earliest' | 'latest' | { timestamp: number | bigint };
@@ -571,6 +583,44 @@ export class Admin {
   }
 
   // ---- cluster ------------------------------------------------------------------------------------
+
+  /**
+   * The log dirs of every broker (or of `options.brokers`) with the partitions in them, for
+   * `options.topics` (default: every topic). A partition's replicas show up once per broker.
+   */
+  async describeLogDirs(options: { topics?: readonly string[]; brokers?: readonly number[] } = {}): Promise<LogDirDescription[]> {
+    await this.connect();
+    let topics: Array<{ topic: string; partitions: number[] }> | null = null;
+    if (options.topics !== undefined) {
+      topics = await Promise.all(options.topics.map(async (topic) => ({ topic, partitions: await this.partitionsOf(topic) })));
+    }
+    await this.cluster.refreshMetadata([]);
+    const nodes = options.brokers ?? [...this.cluster.metadata.brokers.keys()].sort((a, b) => a - b);
+    const answers = await Promise.all(nodes.map((nodeId) => withRetry(this.cluster.retry, async () => {
+      const r = await this.cluster.request(nodeId, 35, () => ({ topics }));
+      if (r.errorCode !== 0) throw new KafkaError(r.errorCode, `DescribeLogDirs on broker ${nodeId}`);
+      return { nodeId, r };
+    }, { aborted: () => this.cluster.isClosed })));
+    const dirs: LogDirDescription[] = [];
+    for (const { nodeId, r } of answers) {
+      for (const result of r.results) {
+        if (result.errorCode !== 0) throw new KafkaError(result.errorCode, `log dir ${result.logDir} on broker ${nodeId}`);
+        const partitions: LogDirDescription['partitions'] = [];
+        for (const t of result.topics) {
+          for (const p of t.partitions) {
+            partitions.push({ topic: t.name, partition: p.partitionIndex, size: p.partitionSize, offsetLag: p.offsetLag, isFuture: p.isFutureKey });
+          }
+        }
+        partitions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+        dirs.push({
+          broker: nodeId, logDir: result.logDir, partitions,
+          totalBytes: result.totalBytes < 0n ? null : result.totalBytes,
+          usableBytes: result.usableBytes < 0n ? null : result.usableBytes,
+        });
+      }
+    }
+    return dirs;
+  }
 
   async describeCluster(): Promise<ClusterDescription> {
     await this.connect();

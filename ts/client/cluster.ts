@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { GodelError } from '../errors.js';
 import { silentLogger } from '../log.js';
-import type { ApiMessages } from '../protocol/generated/index.js';
+import type { ProtocolMessages as ApiMessages } from '../protocol/codecs.js';
 import type { ApiKeyWithCodec } from '../protocol/headers.js';
 import { ZERO_UUID } from '../protocol/reader.js';
 import { Connection, type RequestOptions } from './connection.js';

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { GodelError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { apiName } from '../protocol/api-keys.js';
-import { API_CODECS, type ApiMessages } from '../protocol/generated/index.js';
+import { PROTOCOL_CODECS as API_CODECS, type ProtocolMessages as ApiMessages } from '../protocol/codecs.js';
 import { encodeRequestHeader, decodeResponseHeader, responseHeaderVersion, type ApiKeyWithCodec } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';

@@ -49,6 +49,7 @@ export {
 export {
   Admin,
   type ClusterDescription,
+  type LogDirDescription,
   type ConfigAlteration,
   type ConfigEntry,
   type ConfigResourceResult,

@@ -17,6 +17,8 @@
 // - OffsetDelete (47): its spec is not in the spec directory (and spec data may not be added to
 //   this repo), so its codec is written by hand in offset-delete.ts (HAND_WRITTEN_API_KEYS below;
 //   the generator skips these keys). Kafka 3.9 to 4.4 define only v0, not flexible.
+// - DescribeLogDirs (35): the same (describe-log-dirs.ts). 0-4 as in Kafka 3.9 (4.0 dropped v0,
+//   added v5 for cordoned log dirs; its clients send v4 to us).
 
 export const API_TABLE = [
   { apiKey: 0, name: 'Produce', minVersion: 0, maxVersion: 11 },
@@ -41,6 +43,7 @@ export const API_TABLE = [
   { apiKey: 23, name: 'OffsetForLeaderEpoch', minVersion: 0, maxVersion: 4 },
   { apiKey: 32, name: 'DescribeConfigs', minVersion: 0, maxVersion: 4 },
   { apiKey: 33, name: 'AlterConfigs', minVersion: 0, maxVersion: 2 },
+  { apiKey: 35, name: 'DescribeLogDirs', minVersion: 0, maxVersion: 4 },
   { apiKey: 36, name: 'SaslAuthenticate', minVersion: 0, maxVersion: 2 },
   { apiKey: 37, name: 'CreatePartitions', minVersion: 0, maxVersion: 3 },
   { apiKey: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 2 },
@@ -54,7 +57,7 @@ export type ApiName = ApiEntry['name'];
 export type ApiKeyNumber = ApiEntry['apiKey'];
 
 /** Apis whose codecs are written by hand (ts/protocol/codecs.ts), not generated from a spec. */
-export const HAND_WRITTEN_API_KEYS = [47] as const;
+export const HAND_WRITTEN_API_KEYS = [35, 47] as const;
 export type HandWrittenApiKey = (typeof HAND_WRITTEN_API_KEYS)[number];
 /** The table entries whose codecs scripts/generate-protocol.ts generates. */
 export type GeneratedApiEntry = Exclude<ApiEntry, { apiKey: HandWrittenApiKey }>;

@@ -8,7 +8,7 @@
 // ApiVersions response always uses header v0 (KIP-511), so a client that does not yet know which
 // versions we speak can always read it.
 
-import { apiCodec, API_CODECS, type ApiMessages } from './generated/index.js';
+import { PROTOCOL_CODECS, protocolCodec, type ProtocolMessages } from './codecs.js';
 import { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
@@ -38,14 +38,14 @@ export interface ResponseHeader {
  */
 export function requestHeaderVersion(apiKey: number, apiVersion: number): RequestHeaderVersion {
   if (apiKey === CONTROLLED_SHUTDOWN_KEY && apiVersion === 0) return 0;
-  const flexibleFrom = apiCodec(apiKey)?.request.flexibleFrom ?? null;
+  const flexibleFrom = protocolCodec(apiKey)?.request.flexibleFrom ?? null;
   return flexibleFrom !== null && apiVersion >= flexibleFrom ? 2 : 1;
 }
 
 /** The response header version for an api/version; ApiVersions responses always use v0. */
 export function responseHeaderVersion(apiKey: number, apiVersion: number): ResponseHeaderVersion {
   if (apiKey === API_VERSIONS_KEY) return 0;
-  const flexibleFrom = apiCodec(apiKey)?.response.flexibleFrom ?? null;
+  const flexibleFrom = protocolCodec(apiKey)?.response.flexibleFrom ?? null;
   return flexibleFrom !== null && apiVersion >= flexibleFrom ? 1 : 0;
 }
 
@@ -90,18 +90,18 @@ export function encodeResponseHeader(w: Writer, correlationId: number, headerVer
 
 // ---- whole frames (int32 size, header, body) ------------------------------------------------------
 
-export type ApiKeyWithCodec = keyof ApiMessages;
+export type ApiKeyWithCodec = keyof ProtocolMessages;
 
 /** Encodes a complete request frame: int32 size, header, body. Returns a Buffer the caller owns. */
 export function encodeRequestFrame<K extends ApiKeyWithCodec>(
   w: Writer,
   header: RequestHeader & { apiKey: K },
-  body: ApiMessages[K]['request'],
+  body: ProtocolMessages[K]['request'],
 ): Buffer {
   w.reset();
   const sizeAt = w.reserveInt32();
   encodeRequestHeader(w, header);
-  API_CODECS[header.apiKey].request.encode(w, body, header.apiVersion);
+  PROTOCOL_CODECS[header.apiKey].request.encode(w, body, header.apiVersion);
   w.int32At(sizeAt, w.length - 4);
   return w.finish();
 }
@@ -112,12 +112,12 @@ export function encodeResponseFrame<K extends ApiKeyWithCodec>(
   apiKey: K,
   apiVersion: number,
   correlationId: number,
-  body: ApiMessages[K]['response'],
+  body: ProtocolMessages[K]['response'],
 ): Buffer {
   w.reset();
   const sizeAt = w.reserveInt32();
   encodeResponseHeader(w, correlationId, responseHeaderVersion(apiKey, apiVersion));
-  API_CODECS[apiKey].response.encode(w, body, apiVersion);
+  PROTOCOL_CODECS[apiKey].response.encode(w, body, apiVersion);
   w.int32At(sizeAt, w.length - 4);
   return w.finish();
 }
@@ -130,9 +130,9 @@ export function decodeResponseFrame<K extends ApiKeyWithCodec>(
   frame: Buffer,
   apiKey: K,
   apiVersion: number,
-): { header: ResponseHeader; body: ApiMessages[K]['response'] } {
+): { header: ResponseHeader; body: ProtocolMessages[K]['response'] } {
   const r = new Reader(frame);
   const header = decodeResponseHeader(r, responseHeaderVersion(apiKey, apiVersion));
-  const body = API_CODECS[apiKey].response.decode(r, apiVersion) as ApiMessages[K]['response'];
+  const body = PROTOCOL_CODECS[apiKey].response.decode(r, apiVersion) as ProtocolMessages[K]['response'];
   return { header, body };
 }

@@ -3,7 +3,7 @@
 // Kafka does, answers ApiVersions itself, and can cut its response frames anywhere.
 import net from 'node:net';
 import { API_TABLE } from '../../../ts/protocol/api-keys.js';
-import { API_CODECS } from '../../../ts/protocol/generated/index.js';
+import { PROTOCOL_CODECS as API_CODECS } from '../../../ts/protocol/codecs.js';
 import { decodeRequestHeader, encodeResponseFrame, type ApiKeyWithCodec } from '../../../ts/protocol/headers.js';
 import { Reader } from '../../../ts/protocol/reader.js';
 import { Writer } from '../../../ts/protocol/writer.js';

@@ -20,7 +20,7 @@ import { ManualScheduler } from '../../../ts/group/scheduler.js';
 import { silentLogger } from '../../../ts/log.js';
 import { ErrorCode } from '../../../ts/protocol/error-codes.js';
 import { encodeConsumerProtocolAssignmentVersioned } from '../../../ts/protocol/generated/consumer-protocol-assignment.js';
-import { apiCodec, type ApiMessages } from '../../../ts/protocol/generated/index.js';
+import { protocolCodec as apiCodec, type ProtocolMessages as ApiMessages } from '../../../ts/protocol/codecs.js';
 import type { ApiKeyWithCodec } from '../../../ts/protocol/headers.js';
 import { Reader } from '../../../ts/protocol/reader.js';
 import { Writer } from '../../../ts/protocol/writer.js';

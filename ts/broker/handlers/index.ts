@@ -10,6 +10,7 @@ import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
@@ -35,7 +36,7 @@ export function registerHandlers(registry: ApiRegistry, services: BrokerServices
   // Admin APIs.
   for (const make of [
     createTopicsHandler, deleteTopicsHandler, createPartitionsHandler, deleteRecordsHandler, describeConfigsHandler,
-    alterConfigsHandler, incrementalAlterConfigsHandler, describeClusterHandler, offsetForLeaderEpochHandler,
+    alterConfigsHandler, incrementalAlterConfigsHandler, describeClusterHandler, offsetForLeaderEpochHandler, describeLogDirsHandler,
   ]) {
     registry.register(make(services));
   }
