@@ -161,7 +161,7 @@ describe.each(VERSIONS)('kafka-clients %s', (version) => {
     for (const r of records(second)) expect(r.offset, second.why).toBeGreaterThanOrEqual(10);
   }));
 
-  test('AdminClient: createTopics (and again), listTopics, describeTopics, describeConfigs, describeCluster, deleteTopics', async () => {
+  test('AdminClient: createTopics (and again), listTopics, describeTopics, describeConfigs, describeCluster, describeLogDirs, deleteTopics', async () => {
     const topic = uniqueName(`java-${version}-admin`);
     const a = await java(version, ['admin', '--topic', topic]);
     okStep(a, 'createTopics');
@@ -181,6 +181,14 @@ describe.each(VERSIONS)('kafka-clients %s', (version) => {
     const cluster = okStep<{ clusterId: string | null; nodes: unknown[]; controller: number | null }>(a, 'describeCluster');
     expect(cluster.nodes, a.why).toEqual([{ id: 1, host: broker.host, port: broker.port }]);
     expect(cluster.clusterId, a.why).toBeTruthy();
+    // DescribeLogDirs v4 (both client versions' highest that we speak): one dir, the new topic's
+    // three empty partitions, the volume's bytes.
+    const dirs = okStep<Array<{ broker: number; path: string; error: string | null; totalBytes: number | null; usableBytes: number | null; replicas: unknown[] }>>(a, 'describeLogDirs');
+    expect(dirs, a.why).toHaveLength(1);
+    expect(dirs[0], a.why).toMatchObject({ broker: 1, error: null, replicas: [0, 1, 2].map((p) => ({ partition: p, size: 0, offsetLag: 0, isFuture: false })) });
+    expect(path.isAbsolute(dirs[0]!.path), a.why).toBe(true);
+    expect(dirs[0]!.totalBytes, a.why).toBeGreaterThan(0);
+    expect(dirs[0]!.usableBytes, a.why).toBeGreaterThan(0);
     okStep(a, 'deleteTopics');
     expect(okStep<string[]>(a, 'listTopics-after-delete'), a.why).not.toContain(topic);
     const gone = a.lines.find((l) => l.step === 'describeTopics-after-delete');

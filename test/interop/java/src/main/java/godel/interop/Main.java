@@ -24,6 +24,8 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.LogDirDescription;
+import org.apache.kafka.clients.admin.ReplicaInfo;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -302,6 +304,28 @@ public final class Main {
         Node ctl = r.controller().get(t, TimeUnit.SECONDS);
         return obj("clusterId", r.clusterId().get(t, TimeUnit.SECONDS), "nodes", nodes,
             "controller", ctl == null ? null : ctl.id());
+      });
+      step("describeLogDirs", () -> {
+        List<Integer> ids = new ArrayList<>();
+        for (Node n : admin.describeCluster().nodes().get(t, TimeUnit.SECONDS)) ids.add(n.id());
+        Map<Integer, Map<String, LogDirDescription>> all = admin.describeLogDirs(ids).allDescriptions().get(t, TimeUnit.SECONDS);
+        List<Object> dirs = new ArrayList<>();
+        for (Map.Entry<Integer, Map<String, LogDirDescription>> b : all.entrySet()) {
+          for (Map.Entry<String, LogDirDescription> d : b.getValue().entrySet()) {
+            List<Object> replicas = new ArrayList<>();
+            for (Map.Entry<org.apache.kafka.common.TopicPartition, ReplicaInfo> r : d.getValue().replicaInfos().entrySet()) {
+              if (!r.getKey().topic().equals(topic)) continue;
+              replicas.add(obj("partition", r.getKey().partition(), "size", r.getValue().size(),
+                  "offsetLag", r.getValue().offsetLag(), "isFuture", r.getValue().isFuture()));
+            }
+            replicas.sort((x, y) -> Integer.compare((Integer) ((Map<?, ?>) x).get("partition"), (Integer) ((Map<?, ?>) y).get("partition")));
+            dirs.add(obj("broker", b.getKey(), "path", d.getKey(), "error", d.getValue().error() == null ? null : d.getValue().error().toString(),
+                "totalBytes", d.getValue().totalBytes().isPresent() ? d.getValue().totalBytes().getAsLong() : null,
+                "usableBytes", d.getValue().usableBytes().isPresent() ? d.getValue().usableBytes().getAsLong() : null,
+                "replicas", replicas));
+          }
+        }
+        return dirs;
       });
       step("deleteTopics", () -> {
         admin.deleteTopics(List.of(topic)).all().get(t, TimeUnit.SECONDS);
