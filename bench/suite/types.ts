@@ -51,6 +51,8 @@ export interface RunningSystem {
   startupMs: number;
   /** Creates a topic / stream with this many partitions, ready for the workload. */
   createTopic(name: string, partitions: number): Promise<void>;
+  /** Removes a topic / stream after its measurement (optional: keeps disk and page cache small). */
+  deleteTopic?(name: string): Promise<void>;
   /** Stops the server and waits for its exit. */
   stop(): Promise<void>;
 }
@@ -103,4 +105,6 @@ export interface ResultRow {
   /** The broker's peak RSS (VmHWM) and CPU seconds over the measurement. */
   brokerPeakRssBytes: number;
   brokerCpuSeconds: number;
+  /** latency only: min and max of p99 over the runs. */
+  p99Spread?: { min: number; max: number };
 }

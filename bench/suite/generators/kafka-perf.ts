@@ -1,0 +1,58 @@
+// Kafka's own perf tools (org.apache.kafka:kafka-tools) as the load generator, against Apache Kafka
+// and Gödel alike: ProducerPerformance for produce, ConsumerPerformance for consume. Numbers are
+// the tools' own (their summary line / CSV), so JVM start-up and group joining are not counted:
+// produce = records / (records ÷ the reported records/sec), consume = the reported fetch time
+// (total time minus the rebalance). The same producer settings for every system:
+//   acks=<workload> linger.ms=5 batch.size=65536 (Kafka's defaults otherwise, no compression),
+// ConsumerPerformance with its defaults (fetch size 1 MiB) and a fresh group per run.
+// Tool JVMs get -Xmx512M, as kafka-producer-perf-test.sh gives them.
+import { exec } from '../exec.js';
+import { kafkaDist } from '../kafka-dist.js';
+import type { LoadGenerator, LoadResult, RunningSystem, SystemId, SystemStartOptions, Workload } from '../types.js';
+
+const TOOL_TIMEOUT_MS = 10 * 60_000;
+export const PRODUCER_PROPS = ['linger.ms=5', 'batch.size=65536'];
+const KAFKA_PROTOCOL: readonly SystemId[] = ['kafka', 'godel-native', 'godel-ts'];
+
+function result(records: number, recordBytes: number, seconds: number): LoadResult {
+  const bytes = records * recordBytes;
+  return { records, bytes, seconds, recordsPerSecond: records / seconds, mbPerSecond: bytes / 1e6 / seconds };
+}
+
+export const kafkaPerfGenerator: LoadGenerator = {
+  id: 'kafka-perf',
+  supports: (system, workload) => KAFKA_PROTOCOL.includes(system) && workload.kind !== 'latency',
+  async run(system: RunningSystem, workload: Workload, topic: string, opts: SystemStartOptions): Promise<LoadResult> {
+    const dist = await kafkaDist(opts.cacheDir, opts.log);
+    const java = ['-Xmx512M', '-cp', dist.classpath, ...dist.jvmOptions];
+    if (workload.kind === 'produce') {
+      const r = await exec('java', [
+        ...java, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic,
+        '--num-records', String(workload.records), '--record-size', String(workload.recordBytes), '--throughput', '-1',
+        '--producer-props', `bootstrap.servers=${system.address}`, `acks=${workload.acks === 'all' ? 'all' : '1'}`, ...PRODUCER_PROPS,
+      ], { timeoutMs: TOOL_TIMEOUT_MS });
+      // "N records sent, R records/sec (M MB/sec), … ms avg latency, …"
+      const m = /^(\d+) records sent, ([\d.]+) records\/sec .*99\.9th\.?$/m.exec(r.stdout);
+      if (r.code !== 0 || m === null) throw new Error(`ProducerPerformance failed (${r.code}): ${(r.stdout + r.stderr).slice(-1500)}`);
+      const records = Number(m[1]);
+      if (records !== workload.records) throw new Error(`ProducerPerformance sent ${records} of ${workload.records} records`);
+      return result(records, workload.recordBytes, records / Number(m[2]));
+    }
+    const r = await exec('java', [
+      ...java, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', system.address, '--topic', topic,
+      '--messages', String(workload.records), '--group', `perf-${topic}`, '--timeout', '60000',
+    ], { timeoutMs: TOOL_TIMEOUT_MS });
+    // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
+    //         rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+    const lines = r.stdout.trim().split('\n');
+    const header = lines.findIndex((l) => l.startsWith('start.time'));
+    const fields = header >= 0 ? lines[header + 1]?.split(',').map((f) => f.trim()) : undefined;
+    if (r.code !== 0 || fields === undefined || fields.length < 10) {
+      throw new Error(`ConsumerPerformance failed (${r.code}): ${(r.stdout + r.stderr).slice(-1500)}`);
+    }
+    const records = Number(fields[4]);
+    const fetchMs = Number(fields[7]);
+    if (records < workload.records) throw new Error(`ConsumerPerformance read ${records} of ${workload.records} records`);
+    return result(records, workload.recordBytes, fetchMs / 1000);
+  },
+};

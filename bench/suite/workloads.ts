@@ -1,0 +1,92 @@
+// The workload matrix and which (system, generator) pairs run each workload, for the three modes:
+//   full  (`npm run bench`, ~15 min on 2 cores): every workload on Gödel (native) and Kafka with
+//         Kafka's perf tools; kcat and Gödel's client on the headline workloads only (100 B
+//         produce/consume, latency); the fallback engine on what its targets need (1 KiB produce
+//         and consume, 100 B produce/consume, latency at 50 MB/s); NATS and Redis on whatever
+//         their generators support (they decide; durable workloads are Kafka/Gödel only).
+//   quick (`-- --quick`, ~2 min): the headline workloads, fewer records, one repetition.
+//   smoke (`-- --smoke`, for the interop test): tiny runs that prove every part still works.
+// Record counts are chosen so one measurement takes a few seconds on a loaded 2-core machine;
+// consume workloads read a topic filled once per (workload, system), so repetitions and
+// generators all read the same records.
+import type { SystemId, Workload } from './types.js';
+
+export type Mode = 'full' | 'quick' | 'smoke';
+
+function name(w: Omit<Workload, 'name'>): string {
+  const size = w.recordBytes >= 1024 ? `${w.recordBytes / 1024}KiB` : `${w.recordBytes}B`;
+  if (w.kind === 'latency') return `latency-${size}-p${w.partitions}-${w.rateMBps}MBps`;
+  const acks = w.kind === 'produce' ? `-acks${w.acks}` : '';
+  return `${w.kind}-${size}-p${w.partitions}${acks}${w.durable ? '-durable' : ''}`;
+}
+
+function workload(w: Omit<Workload, 'name'>): Workload {
+  return { name: name(w), ...w };
+}
+
+const produce = (recordBytes: number, partitions: number, acks: '1' | 'all', durable: boolean, records: number): Workload =>
+  workload({ kind: 'produce', recordBytes, partitions, acks, durable, records });
+const consume = (recordBytes: number, partitions: number, records: number): Workload =>
+  workload({ kind: 'consume', recordBytes, partitions, acks: '1', durable: false, records });
+const latency = (rateMBps: number, durationSeconds: number): Workload =>
+  workload({ kind: 'latency', recordBytes: 1024, partitions: 1, acks: '1', durable: false, records: 0, rateMBps, durationSeconds });
+
+export interface Plan {
+  mode: Mode;
+  workloads: Workload[];
+  repeat: number;
+  /** Whether this (workload, system, generator) is measured in this mode. */
+  includes(workload: Workload, system: SystemId, generator: string): boolean;
+}
+
+const HEADLINE = new Set(['produce-100B-p1-acks1', 'consume-100B-p1', 'produce-1KiB-p1-acks1', 'consume-1KiB-p1', 'latency-1KiB-p1-50MBps']);
+
+export function plan(mode: Mode): Plan {
+  if (mode === 'smoke') {
+    return {
+      mode, repeat: 1,
+      workloads: [produce(100, 1, '1', false, 50_000), consume(100, 1, 50_000), latency(10, 3)],
+      includes: () => true,
+    };
+  }
+  if (mode === 'quick') {
+    return {
+      mode, repeat: 1,
+      workloads: [
+        produce(100, 1, '1', false, 500_000), produce(1024, 1, '1', false, 100_000),
+        consume(100, 1, 500_000), consume(1024, 1, 100_000), latency(50, 5),
+      ],
+      // One generator per Kafka-protocol system and workload kind: the perf tools, and the client
+      // for latency.
+      includes: (w, system, generator) =>
+        !(['kafka', 'godel-native', 'godel-ts'] as SystemId[]).includes(system) || generator === 'kafka-perf' || (w.kind === 'latency' && generator === 'godel-client'),
+    };
+  }
+  const workloads = [
+    produce(100, 1, '1', false, 2_000_000),
+    produce(100, 6, '1', false, 2_000_000),
+    produce(100, 1, 'all', false, 2_000_000),
+    produce(1024, 1, '1', false, 400_000),
+    produce(1024, 6, '1', false, 400_000),
+    produce(100, 1, '1', true, 1_000_000),
+    produce(1024, 1, '1', true, 200_000),
+    consume(100, 1, 2_000_000),
+    consume(100, 6, 2_000_000),
+    consume(1024, 1, 400_000),
+    latency(10, 10),
+    latency(50, 10),
+  ];
+  return {
+    mode, repeat: 3, workloads,
+    includes: (w, system, generator) => {
+      if (system === 'nats' || system === 'redis') return true;
+      if (system === 'godel-ts') {
+        return HEADLINE.has(w.name) && (generator === 'kafka-perf' || (w.kind === 'latency' && generator === 'godel-client'));
+      }
+      if (generator === 'kafka-perf') return true;
+      if (generator === 'kcat') return w.name === 'produce-100B-p1-acks1' || w.name === 'consume-100B-p1';
+      if (generator === 'godel-client') return w.kind === 'latency' || w.name === 'produce-100B-p1-acks1' || w.name === 'consume-100B-p1';
+      return false;
+    },
+  };
+}
