@@ -159,8 +159,8 @@ async function produce(topic: string, options: ProduceOptions): Promise<void> {
 
   try {
     await producer.connect();
-    // The topic's metadata cached before the first send: sends issued before it is known each take
-    // the producer's slow path.
+    // The topic must exist before the first line is read: an unknown topic is one error up front,
+    // not one per line.
     await producer.cluster.ensureTopics([topic]);
   } catch (err) {
     await producer.disconnect().catch(() => undefined);

@@ -211,6 +211,11 @@ export class Producer {
   private idleWaiters: (() => void)[] = [];
   private memoryWaiters: (() => void)[] = [];
   private readonly refreshing = new Set<string>();
+  /**
+   * Per topic whose metadata is not ready: the one wait all send() calls for it share, so a burst
+   * of sends to a new topic makes one Metadata request (and one retry chain), not one each.
+   */
+  private readonly topicWaits = new Map<string, Promise<void>>();
   /** Batch memory of exactly batchSize bytes, reused (a full batch grows to that size). */
   private readonly pool: Buffer[] = [];
   private readonly poolMax: number;
@@ -310,10 +315,19 @@ export class Producer {
     else await this.connected;
     for (const r of records) {
       if (typeof r.topic !== 'string' || r.topic === '') throw new GodelError('CONFIG_INVALID', 'send() needs a topic');
-      if (!this.topicReady(r.topic)) await this.cluster.ensureTopics([r.topic], this.allowAutoTopicCreation);
+      if (!this.topicReady(r.topic)) await this.waitForTopic(r.topic);
     }
     while (this.bufferedBytes >= this.bufferMemoryBytes && !this.closed) await this.waitForMemory();
     if (this.closed) throw new GodelError('CLOSED', 'the producer is disconnected');
+  }
+
+  private waitForTopic(topic: string): Promise<void> {
+    let wait = this.topicWaits.get(topic);
+    if (wait === undefined) {
+      wait = this.cluster.ensureTopics([topic], this.allowAutoTopicCreation).finally(() => this.topicWaits.delete(topic));
+      this.topicWaits.set(topic, wait);
+    }
+    return wait;
   }
 
   private appendAll(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
