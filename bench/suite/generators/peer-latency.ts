@@ -83,6 +83,8 @@ export interface Sender {
   send(payload: Buffer): void;
   readonly inFlight: number;
   readonly failure: Error | undefined;
+  /** true when send() copies the payload at once, so one buffer can serve every record. */
+  readonly copiesPayload?: boolean;
 }
 
 export interface PaceOptions {
@@ -106,13 +108,14 @@ export async function pace(opts: PaceOptions): Promise<PaceResult> {
   const total = Math.floor(recordsPerSecond * opts.durationSeconds);
   const t0 = process.hrtime.bigint();
   let sent = 0;
+  const shared = sender.copiesPayload === true ? Buffer.alloc(opts.recordBytes, 0x78) : undefined;
   while (sent < total && sender.failure === undefined) {
     const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
     if (elapsedS >= opts.durationSeconds) break;
     const due = Math.min(total, Math.floor(elapsedS * recordsPerSecond));
     while (sent < due && sender.inFlight < opts.maxInFlight) {
-      // A fresh buffer each: clients keep a reference to the payload until it is written.
-      const payload = Buffer.alloc(opts.recordBytes, 0x78);
+      // A fresh buffer each unless the sender copies: clients may keep the payload until written.
+      const payload = shared ?? Buffer.alloc(opts.recordBytes, 0x78);
       payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
       sent++;
       sender.send(payload);
