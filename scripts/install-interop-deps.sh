@@ -4,6 +4,7 @@
 #   - Java 17 and Maven, then pre-fetches the interop Maven project's dependencies for both
 #     kafka-clients versions the suite runs (3.9.x and 4.x) into ~/.m2, so the tests can build
 #     offline.
+#   - Apache Kafka's broker and perf-tool jars for the bench suite's smoke test (bench/suite).
 # Usage: bash scripts/install-interop-deps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,4 +51,8 @@ for v in "${KAFKA_CLIENTS_VERSIONS[@]}"; do
   # cached; it builds into test/interop/java/target/kafka-$v/ (git-ignored), as the test does.
   mvn -q -B -Dstyle.color=never -f test/interop/java/pom.xml -Dkafka.version="$v" package
 done
+# The bench suite's smoke test (test/interop/bench-suite.test.ts) runs Kafka's perf tools against
+# Gödel: their jars go into the suite's cache (~/.cache/godel-bench, or $GODEL_BENCH_CACHE).
+echo "install-interop-deps: fetching Apache Kafka's jars for bench/suite"
+node --import tsx bench/suite/fetch-kafka.ts
 echo "install-interop-deps: done"

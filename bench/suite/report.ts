@@ -226,7 +226,7 @@ export async function writeReport(outDir: string, results: SuiteResults, meta: R
   const list = targets(results);
   const text = [
     ...tableLines(results), '',
-    '(vs Kafka: the median against Kafka\'s median with the same generator in the same run; * = against Kafka with its perf tools, the peer having its own client)', '',
+    '(vs Kafka: the median over Kafka\'s median with the same generator in the same run, * = over Kafka with its perf tools where a peer uses its own client; for latency the p99 over Kafka\'s p99, lower is better)', '',
     ...systemLines(results.systems), '',
     ...targetLines(list), '',
   ].join('\n');

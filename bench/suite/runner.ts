@@ -85,6 +85,19 @@ export async function runSuite(opts: RunnerOptions): Promise<SuiteResults> {
         log(`${def.label}: not run (${why})`);
         continue;
       }
+      for (let i = 0; i < plan.startupRuns; i++) {
+        const dataDir = path.join(parent, `${def.id}-${starts++}`);
+        await fs.mkdir(dataDir, { recursive: true });
+        try {
+          const system = await def.start({ ...base, dataDir });
+          summary.startupMs.push(system.startupMs);
+          await system.stop();
+        } catch (err) {
+          summary.errors.push(`start: ${errorText(err)}`);
+        }
+        await fs.rm(dataDir, { recursive: true, force: true });
+      }
+      if (summary.startupMs.length > 0) log(`${def.label}: start-up ${summary.startupMs.map((v) => Math.round(v)).join(', ')} ms (empty data directory)`);
       for (const durable of [false, true]) {
         const group = workloads.filter((w) => w.durable === durable && (!durable || KAFKA_PROTOCOL.includes(def.id))
           && opts.generators.some((g) => g.supports(def.id, w) && plan.includes(w, def.id, g.id)));

@@ -89,7 +89,11 @@ export interface LoadGenerator {
   id: string;
   /** Whether this generator can drive this system for this workload kind. */
   supports(system: SystemId, workload: Workload): boolean;
-  /** Runs one measurement; the topic already exists (and for consume, holds the records). */
+  /**
+   * Runs one measurement; the topic already exists (and for consume, holds the records: the runner
+   * fills it once per workload and system with the first generator in registry.ts that supports
+   * the matching produce workload there, then every generator reads it, each repetition again).
+   */
   run(system: RunningSystem, workload: Workload, topic: string, opts: SystemStartOptions): Promise<LoadResult>;
 }
 
