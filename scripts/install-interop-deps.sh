@@ -15,7 +15,8 @@ KAFKA_CLIENTS_VERSIONS=(3.9.2 4.4.0)
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
-PKGS=(kcat python3 python3-kafka python3-confluent-kafka openjdk-17-jdk-headless maven)
+# nats-server, redis-server, redis-tools: the bench suite's peers (test/interop/bench-peers.test.ts).
+PKGS=(kcat python3 python3-kafka python3-confluent-kafka openjdk-17-jdk-headless maven nats-server redis-server redis-tools)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
