@@ -74,6 +74,7 @@ export const LOG_CLEANER_IO_BUFFER_SIZE_DEFAULT = 512 * 1024;
 export const LOG_CLEANER_BACKOFF_MS_DEFAULT = 15_000;
 /**
  * Largest uncompressed payload the broker inflates from one compressed batch (checking the keys of a
- * compacted topic at append, and cleaning): a bound on memory against decompression bombs.
+ * compacted topic at append, and cleaning): a bound on memory against decompression bombs. The
+ * client's zstd decoder uses it too, for frames that do not say their size (client/zstd.ts).
  */
 export const DECOMPRESSED_BATCH_BYTES_MAX = 64 * 1024 * 1024;

@@ -2,6 +2,7 @@
 // codec librdkafka supports, consume from the beginning / an offset / the end / a timestamp,
 // offset queries, metadata, and a balanced consumer group with committed offsets.
 import { afterAll, describe, expect, test } from 'vitest';
+import { Godel, type KafkaMessage } from '../../ts/client/index.js';
 import {
   brokerProblems, describeRun, expectStoredCodec, GROUP_APIS, withApiHint, expectKeysStickToPartitions, expectSameRecords, jsonLines, killAll,
   requireCommand, run, setupOnce, startBroker, uniqueName, waitUntilClockPasses,
@@ -88,6 +89,34 @@ describe('kcat produce and consume', () => {
     expectSameRecords(got, [...first, ...second], { contiguousFrom: 0, what: `kcat ${codec}` });
     expectKeysStickToPartitions(got);
     for (const r of got) expect(r.timestamp, 'CreateTime from the producer').toBeGreaterThan(1_600_000_000_000);
+  });
+
+  test.each(['snappy', 'zstd'] as const)('codec %s with the Gödel client: it reads what kcat compressed, kcat reads what it compressed', async (codec) => {
+    const topic = uniqueName(`kcat-godel-${codec}`);
+    const fromKcat = Array.from({ length: 200 }, (_, i) => ({ key: `k${i % 5}`, value: `kcat-${codec}-${i} `.repeat(8).trim(), headers: [] as Headers, partition: 0 }));
+    await produce(topic, fromKcat, ['-p', '0', '-X', `compression.codec=${codec}`]);
+    await expectStoredCodec(broker, topic, codec, fromKcat.length);
+    const godel = new Godel({ brokers: [broker.bootstrap] });
+    const producer = godel.producer({ compression: codec, acks: 1 });
+    const consumer = godel.consumer({});
+    try {
+      const fromGodel = Array.from({ length: 200 }, (_, i) => ({ key: `g${i % 5}`, value: `godel-${codec}-${i} `.repeat(8).trim() }));
+      await producer.send({ topic, messages: fromGodel.map((m) => ({ ...m, partition: 0 })) });
+      await expectStoredCodec(broker, topic, codec, fromKcat.length + fromGodel.length);
+      // The Gödel consumer decompresses both producers' batches.
+      const got: KafkaMessage[] = [];
+      await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
+      await consumer.run({ eachMessage: ({ message }) => void got.push(message) });
+      const deadline = Date.now() + RUN_TIMEOUT_MS;
+      while (got.length < 400 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(got.map((m) => m.value?.toString()), `Gödel consumer, ${codec}`).toEqual([...fromKcat, ...fromGodel].map((r) => r.value));
+      // kcat (librdkafka) decompresses the Gödel producer's batches.
+      const read = await consume(topic, ['-p', '0', '-o', String(fromKcat.length)]);
+      expect(read.map((r) => [r.key, r.value]), `kcat, ${codec}`).toEqual(fromGodel.map((m) => [m.key, m.value]));
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
   });
 
   test('consumes from an absolute offset and from an offset relative to the end', async () => {

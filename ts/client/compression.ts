@@ -1,15 +1,17 @@
-// Compression codecs for record batches. Built in: gzip (node:zlib, on libuv's thread pool so the
-// event loop keeps going) and lz4 (./lz4.ts, the LZ4 frame format Kafka uses, in TypeScript).
-// snappy and zstd have no implementation in Node 20's standard library and the project adds no
-// native dependency for them; an application that needs them registers one with
-// registerCompressionCodec() (for example backed by the `snappy` or `@mongodb-js/zstd` packages),
-// and then produces and consumes them like gzip. Kafka's framing rules apply: snappy is Kafka's
-// (xerial) framing or raw snappy, zstd is a zstd frame.
+// Compression codecs for record batches: gzip (node:zlib, on libuv's thread pool so the event loop
+// keeps going), lz4 (./lz4.ts, the LZ4 frame format Kafka uses, in TypeScript), and snappy and zstd,
+// which Node 20's standard library lacks, through optional dependencies loaded on first use
+// (./snappy.ts: the `snappy` package's prebuilt binaries from npm; ./zstd.ts: zstd in WebAssembly).
+// Without those packages (npm install --omit=optional) snappy and zstd fail with an error that
+// names the package. registerCompressionCodec() replaces any implementation. Kafka's framing rules
+// apply: snappy is Kafka's (xerial) framing or raw snappy, zstd is a zstd frame.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { GodelError } from '../errors.js';
 import { CompressionCodec } from '../storage/record-batch.js';
 import { lz4CompressFrame, lz4DecompressFrame } from './lz4.js';
+import { snappyCompress, snappyDecompress } from './snappy.js';
+import { zstdCompress, zstdDecompress } from './zstd.js';
 
 export { CompressionCodec };
 
@@ -32,6 +34,8 @@ const codecs = new Map<CompressionCodec, CompressionImplementation>([
     compress: async (data) => lz4CompressFrame(data),
     decompress: async (data) => lz4DecompressFrame(data),
   }],
+  [CompressionCodec.Snappy, { compress: snappyCompress, decompress: snappyDecompress }],
+  [CompressionCodec.Zstd, { compress: zstdCompress, decompress: zstdDecompress }],
 ]);
 
 const NAMES: Record<CompressionName, CompressionCodec> = {
