@@ -15,7 +15,7 @@ import { jetstream, DeliverPolicy } from '@nats-io/jetstream';
 import { exec } from '../exec.js';
 import { natsConnect } from '../systems/nats.js';
 import type { LoadGenerator, LoadResult, RunningSystem, SystemId, SystemStartOptions, Workload } from '../types.js';
-import { natsCli, parseBenchRate } from './nats-cli.js';
+import { canBuildNatsCli, natsCli, parseBenchRate } from './nats-cli.js';
 import { JetStreamPublisher } from './nats-publisher.js';
 import { runLatency } from './peer-latency.js';
 
@@ -41,7 +41,8 @@ function result(records: number, recordBytes: number, seconds: number): LoadResu
 
 export const natsBenchGenerator: LoadGenerator = {
   id: 'nats-bench',
-  supports: (system, workload) => supportsNats(system, workload) && workload.kind !== 'latency',
+  // Without Go, natscli cannot be built: the runner then fills streams with nats.js instead.
+  supports: (system, workload) => supportsNats(system, workload) && workload.kind !== 'latency' && canBuildNatsCli(),
   async run(system: RunningSystem, workload: Workload, topic: string, opts: SystemStartOptions): Promise<LoadResult> {
     const nats = await natsCli(opts.cacheDir, opts.log);
     const common = ['-s', `nats://${system.address}`, '--timeout', '30s'];

@@ -61,6 +61,15 @@ async function createStream(address: string, name: string, partitions: number, l
   }
 }
 
+async function deleteStream(address: string, name: string): Promise<void> {
+  const nc = await natsConnect(address);
+  try {
+    await (await jetstreamManager(nc)).streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
 export const natsSystem: SystemDefinition = {
   id: 'nats',
   get label(): string {
@@ -94,6 +103,7 @@ export const natsSystem: SystemDefinition = {
       pid: server.pid,
       startupMs,
       createTopic: (name, partitions) => createStream(address, name, partitions, opts.log),
+      deleteTopic: (name) => deleteStream(address, name),
       stop: () => server.stop(STOP_DEADLINE_MS),
     };
   },

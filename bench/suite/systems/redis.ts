@@ -59,6 +59,16 @@ async function createStream(address: string, key: string, partitions: number, lo
   }
 }
 
+async function deleteStream(address: string, key: string): Promise<void> {
+  const redis = redisConnect(address);
+  try {
+    await redis.connect();
+    await redis.del(key);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export const redisSystem: SystemDefinition = {
   id: 'redis',
   get label(): string {
@@ -97,6 +107,7 @@ export const redisSystem: SystemDefinition = {
       pid: server.pid,
       startupMs,
       createTopic: (name, partitions) => createStream(address, name, partitions, opts.log),
+      deleteTopic: (name) => deleteStream(address, name),
       stop: () => server.stop(STOP_DEADLINE_MS),
     };
   },
