@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, DeliverPolicy } from '@nats-io/jetstream';
 import { exec } from '../exec.js';
-import { natsConnect } from '../systems/nats.js';
+import { natsConnect, natsStreamName } from '../systems/nats.js';
 import type { LoadGenerator, LoadResult, RunningSystem, SystemId, SystemStartOptions, Workload } from '../types.js';
 import { canBuildNatsCli, natsCli, parseBenchRate } from './nats-cli.js';
 import { JetStreamPublisher } from './nats-publisher.js';
@@ -45,11 +45,12 @@ export const natsBenchGenerator: LoadGenerator = {
   supports: (system, workload) => supportsNats(system, workload) && workload.kind !== 'latency' && canBuildNatsCli(),
   async run(system: RunningSystem, workload: Workload, topic: string, opts: SystemStartOptions): Promise<LoadResult> {
     const nats = await natsCli(opts.cacheDir, opts.log);
+    const stream = natsStreamName(topic);
     const common = ['-s', `nats://${system.address}`, '--timeout', '30s'];
     const args = workload.kind === 'produce'
-      ? [...common, 'bench', 'js', 'pub', topic, '--stream', topic, '--size', String(workload.recordBytes),
+      ? [...common, 'bench', 'js', 'pub', stream, '--stream', stream, '--size', String(workload.recordBytes),
         '--msgs', String(workload.records), '--batch', String(BENCH_PUB_BATCH), '--clients', '1', '--no-progress']
-      : [...common, 'bench', 'js', 'ordered', '--stream', topic, '--msgs', String(workload.records),
+      : [...common, 'bench', 'js', 'ordered', '--stream', stream, '--msgs', String(workload.records),
         '--batch', String(BENCH_SUB_BATCH), '--no-progress'];
     const r = await exec(nats, args, { timeoutMs: TOOL_TIMEOUT_MS });
     const output = r.stdout + r.stderr;
@@ -59,10 +60,10 @@ export const natsBenchGenerator: LoadGenerator = {
   },
 };
 
-async function produce(address: string, topic: string, workload: Workload): Promise<LoadResult> {
+async function produce(address: string, stream: string, workload: Workload): Promise<LoadResult> {
   const nc = await natsConnect(address);
   try {
-    const publisher = new JetStreamPublisher(nc, topic);
+    const publisher = new JetStreamPublisher(nc, stream);
     // One payload for every record: the content does not matter, only its size.
     const payload = Buffer.alloc(workload.recordBytes, 0x78);
     const t0 = performance.now();
@@ -79,12 +80,12 @@ async function produce(address: string, topic: string, workload: Workload): Prom
   }
 }
 
-async function consume(address: string, topic: string, workload: Workload): Promise<LoadResult> {
+async function consume(address: string, stream: string, workload: Workload): Promise<LoadResult> {
   const nc = await natsConnect(address);
   try {
     const js = jetstream(nc);
     const t0 = performance.now();
-    const consumer = await js.consumers.get(topic, { deliver_policy: DeliverPolicy.All });
+    const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     let received = 0;
     let bytes = 0;
     let done: () => void = () => undefined;
@@ -115,13 +116,14 @@ export const natsJsGenerator: LoadGenerator = {
   id: 'nats.js',
   supports: supportsNats,
   async run(system: RunningSystem, workload: Workload, topic: string): Promise<LoadResult> {
+    const stream = natsStreamName(topic);
     switch (workload.kind) {
       case 'produce':
-        return produce(system.address, topic, workload);
+        return produce(system.address, stream, workload);
       case 'consume':
-        return consume(system.address, topic, workload);
+        return consume(system.address, stream, workload);
       case 'latency':
-        return runLatency(LATENCY_SCRIPT, system.address, topic, workload);
+        return runLatency(LATENCY_SCRIPT, system.address, stream, workload);
     }
   },
 };

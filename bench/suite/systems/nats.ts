@@ -1,8 +1,8 @@
 // NATS JetStream as a peer system: Debian's nats-server, JetStream on with file storage under the
 // data directory, 127.0.0.1 on a free port, no monitoring port (no -m). Ready at the first
 // successful JetStream request (account info) through the official client.
-// A "topic" is one stream holding one subject of the same name, file storage, no limits, one
-// replica. JetStream has no fsync-before-ack: file storage syncs every sync_interval (2 minutes by
+// A "topic" is one stream holding one subject of the same name (natsStreamName), file storage, no
+// limits, one replica. JetStream has no fsync-before-ack: file storage syncs every sync_interval (2 minutes by
 // default), so the generators decline durable workloads.
 import { spawnSync } from 'node:child_process';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -26,6 +26,14 @@ export function natsServerVersion(): string {
   return version;
 }
 
+/**
+ * The stream (and its one subject) for a topic: stream names may not hold '.', '*', '>', path
+ * separators or spaces, and the suite's topic names can ("…-nats.js-0").
+ */
+export function natsStreamName(topic: string): string {
+  return topic.replace(/[.*>/\\\s]/g, '_');
+}
+
 /** Connects the official client to a server the suite started (no reconnects: it is local). */
 export function natsConnect(address: string): Promise<NatsConnection> {
   return connect({ servers: address, reconnect: false, timeout: 5_000, noEcho: true });
@@ -41,8 +49,9 @@ async function jetStreamAnswers(address: string): Promise<boolean> {
   }
 }
 
-async function createStream(address: string, name: string, partitions: number, log: (line: string) => void): Promise<void> {
-  if (partitions !== 1) log(`nats: ${name} asks for ${partitions} partitions; JetStream gets one stream with one subject`);
+async function createStream(address: string, topic: string, partitions: number, log: (line: string) => void): Promise<void> {
+  const name = natsStreamName(topic);
+  if (partitions !== 1) log(`nats: ${topic} asks for ${partitions} partitions; JetStream gets one stream with one subject`);
   const nc = await natsConnect(address);
   try {
     const jsm = await jetstreamManager(nc);
@@ -61,10 +70,10 @@ async function createStream(address: string, name: string, partitions: number, l
   }
 }
 
-async function deleteStream(address: string, name: string): Promise<void> {
+async function deleteStream(address: string, topic: string): Promise<void> {
   const nc = await natsConnect(address);
   try {
-    await (await jetstreamManager(nc)).streams.delete(name);
+    await (await jetstreamManager(nc)).streams.delete(natsStreamName(topic));
   } finally {
     await nc.close();
   }
