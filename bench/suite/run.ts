@@ -76,6 +76,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Ctrl-C / SIGTERM: exit through process.exit, so the servers the suite started are killed too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;

@@ -13,6 +13,8 @@ import type { LoadGenerator, LoadResult, RunningSystem, SystemId, SystemStartOpt
 const TOOL_TIMEOUT_MS = 10 * 60_000;
 export const PRODUCER_PROPS = ['linger.ms=5', 'batch.size=65536'];
 const KAFKA_PROTOCOL: readonly SystemId[] = ['kafka', 'godel-native', 'godel-ts'];
+/** ConsumerPerformance commits its offsets: every run reads the topic with a group of its own. */
+let runs = 0;
 
 function result(records: number, recordBytes: number, seconds: number): LoadResult {
   const bytes = records * recordBytes;
@@ -40,7 +42,7 @@ export const kafkaPerfGenerator: LoadGenerator = {
     }
     const r = await exec('java', [
       ...java, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', system.address, '--topic', topic,
-      '--messages', String(workload.records), '--group', `perf-${topic}`, '--timeout', '60000',
+      '--messages', String(workload.records), '--group', `perf-${topic}-${++runs}`, '--timeout', '20000',
     ], { timeoutMs: TOOL_TIMEOUT_MS });
     // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
     //         rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
