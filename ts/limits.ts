@@ -30,6 +30,16 @@ export const WRITEV_BUFFERS_MAX = 1024;
 /** Largest read served by one PartitionLog.read call. */
 export const READ_BYTES_MAX = 64 * 1024 * 1024;
 /**
+ * Idle read buffers the broker keeps for reuse (read-buffer-pool.ts). A fetch reads into a pooled
+ * buffer and gives it back once the response is on the socket, so steady fetching allocates no new
+ * memory (fresh buffers per fetch made V8 run a full GC every few dozen fetches).
+ */
+export const READ_BUFFER_POOL_BYTES_MAX = 32 * 1024 * 1024;
+/** Read buffers are pooled in power-of-two sizes from this size… */
+export const READ_BUFFER_POOLED_MIN = 16 * 1024;
+/** …up to this one; larger reads get a buffer of their own. */
+export const READ_BUFFER_POOLED_MAX = 8 * 1024 * 1024;
+/**
  * Segments one PartitionLog.read may span while it looks past batches that compaction emptied
  * (a read normally stays in one segment; see PartitionLog.readOn).
  */

@@ -16,6 +16,12 @@ export interface RequestContext {
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no response');
 
+/**
+ * A response may carry a function under this key: the connection calls it once the response is
+ * written to the socket (or dropped with the connection), e.g. to reuse the buffers it referenced.
+ */
+export const AFTER_WRITE = Symbol('after write');
+
 export type HandlerResult<R> = R | typeof NO_RESPONSE | Promise<R | typeof NO_RESPONSE>;
 
 export interface ApiHandler<K extends ProtocolApiKey> {

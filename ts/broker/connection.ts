@@ -11,7 +11,7 @@ import { protocolCodec } from '../protocol/codecs.js';
 import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import { NO_RESPONSE, type ApiRegistry, type RequestContext } from './api-registry.js';
+import { AFTER_WRITE, NO_RESPONSE, type ApiRegistry, type RequestContext } from './api-registry.js';
 
 const API_VERSIONS = 18;
 const UNSUPPORTED_VERSION = 35;
@@ -33,6 +33,8 @@ interface Slot {
    * is a list of chunks: record batches are written from the buffers they were read into.
    */
   frame: Buffer[] | null | typeof NO_RESPONSE;
+  /** The response's AFTER_WRITE hook, called from the write callback of its last chunk. */
+  afterWrite?: () => void;
 }
 
 export class Connection {
@@ -173,12 +175,16 @@ export class Connection {
   }
 
   private complete(slot: Slot, ctx: RequestContext, response: unknown): void {
-    if (this.closed) return;
+    if (this.closed) {
+      (response as { [AFTER_WRITE]?: () => void } | undefined)?.[AFTER_WRITE]?.();
+      return;
+    }
     if (response === NO_RESPONSE) {
       slot.frame = NO_RESPONSE;
     } else {
       try {
         slot.frame = this.encodeResponse(ctx, response);
+        slot.afterWrite = (response as { [AFTER_WRITE]?: () => void })[AFTER_WRITE];
       } catch (err) {
         this.handlerFailed(ctx, err);
         return;
@@ -225,8 +231,16 @@ export class Connection {
     if (this.slots.length === 0 || this.slots[0]!.frame === null) return;
     this.socket.cork();
     while (this.slots.length > 0 && this.slots[0]!.frame !== null) {
-      const frame = this.slots.shift()!.frame;
-      if (frame !== NO_RESPONSE && frame !== null && !this.closed) for (const chunk of frame) this.socket.write(chunk);
+      const slot = this.slots.shift()!;
+      const frame = slot.frame;
+      if (frame !== NO_RESPONSE && frame !== null && !this.closed) {
+        const last = frame.length - 1;
+        // Write callbacks run in order, also with an error when the socket is destroyed first.
+        for (let i = 0; i < last; i++) this.socket.write(frame[i]!);
+        this.socket.write(frame[last]!, slot.afterWrite);
+      } else {
+        slot.afterWrite?.();
+      }
     }
     this.socket.uncork();
     this.updateFlow();

@@ -13,6 +13,7 @@ import {
   TIME_INDEX_FILE_SUFFIX,
 } from './log-file-utils.js';
 import { OffsetIndex } from './offset-index.js';
+import { acquireReadBuffer, releaseReadBuffer } from './read-buffer-pool.js';
 import {
   baseOffsetOf,
   hasValidCrc,
@@ -264,10 +265,18 @@ export class LogSegment {
     // Each round either returns or moves to a later position with the exact length needed, so a
     // handful of rounds always suffice; the bound only guards against a broken invariant.
     for (let round = 0; round < 64; round++) {
-      const buf = Buffer.allocUnsafe(Math.max(length, LOG_OVERHEAD));
-      const got = await readFully(this.log, buf, length, position);
-      const found = this.collect(buf, got, offset, maxBytes, maxOffset, position, visibleEnd, minOneBatch);
+      // A pooled buffer: the caller may give it back (releaseReadBuffer) once done with the read.
+      const buf = acquireReadBuffer(Math.max(length, LOG_OVERHEAD));
+      let found: ReturnType<LogSegment['collect']>;
+      try {
+        const got = await readFully(this.log, buf, length, position);
+        found = this.collect(buf, got, offset, maxBytes, maxOffset, position, visibleEnd, minOneBatch);
+      } catch (err) {
+        releaseReadBuffer(buf);
+        throw err;
+      }
       if (found.kind === 'done') return found.read;
+      releaseReadBuffer(buf);
       if (found.kind === 'none') return null;
       // The wanted batches start at found.position but did not fit this read: read exactly them.
       position = found.position;

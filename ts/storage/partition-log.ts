@@ -46,6 +46,7 @@ import { ProducerStateManager, type BatchRecord } from './producer-state-manager
 import { forEachRecord, newRecordView } from './records.js';
 import { planRetention, type RetentionReason } from './retention.js';
 import { swapSegmentFiles } from './segment-swap.js';
+import { releaseReadBuffer } from './read-buffer-pool.js';
 
 /** Bytes one writev may carry: large enough to amortise the syscall, small enough to bound latency. */
 const WRITE_GROUP_BYTES_MAX = 8 * 1024 * 1024;
@@ -73,6 +74,11 @@ export interface LogReadResult {
   records: Buffer;
   logStartOffset: bigint;
   logEndOffset: bigint;
+  /**
+   * Gives the buffer behind `records` back for reuse (read-buffer-pool.ts). Optional to call; only
+   * once nothing reads `records` any more (the fetch response holding it is written).
+   */
+  release: (() => void) | null;
 }
 
 export interface ReadOptions {
@@ -646,7 +652,7 @@ export class PartitionLog {
       throw new GodelError('OFFSET_OUT_OF_RANGE',
         `offset ${fetchOffset} is outside ${this.describe()}'s range [${this._logStartOffset}, ${logEndOffset}]`);
     }
-    const empty = { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset };
+    const empty = { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset, release: null };
     const maxOffset = options.maxOffset ?? logEndOffset;
     const limit = Math.max(1, Math.min(maxBytes, READ_BYTES_MAX));
     if (fetchOffset >= maxOffset) return empty;
@@ -660,10 +666,17 @@ export class PartitionLog {
         if (read.end === read.start) throw new GodelError('CORRUPT_MESSAGE', `${this.describe()}: ${read.corruption.message}`);
       }
       let records = read.buf.subarray(read.start, read.end);
+      let release: (() => void) | null = () => releaseReadBuffer(read.buf);
       if (read.corruption === null && records.length < limit && !hasRecordsFrom(records, fetchOffset)) {
-        records = await this.readOn(records, fetchOffset, limit, maxOffset);
+        const more = await this.readOn(records, fetchOffset, limit, maxOffset);
+        if (more !== records) {
+          // readOn copied everything into a buffer of its own.
+          release();
+          release = null;
+          records = more;
+        }
       }
-      return { records, logStartOffset: this._logStartOffset, logEndOffset };
+      return { records, logStartOffset: this._logStartOffset, logEndOffset, release };
     }
     return empty;
   }
@@ -676,6 +689,7 @@ export class PartitionLog {
    */
   private async readOn(first: Buffer, fetchOffset: bigint, limit: number, maxOffset: bigint): Promise<Buffer> {
     const parts = [first];
+    const buffers: Buffer[] = [];
     let bytes = first.length;
     let next = lastBatchEnd(first);
     for (let segmentsRead = 1; bytes < limit && next < maxOffset && segmentsRead < READ_SEGMENTS_MAX;) {
@@ -690,6 +704,7 @@ export class PartitionLog {
       if (read === null || read.start === read.end) break;
       const part = read.buf.subarray(read.start, read.end);
       parts.push(part);
+      buffers.push(read.buf);
       bytes += part.length;
       if (read.corruption !== null) {
         this.logger.error({ log: this.describe(), segment: segment?.logPath, reason: read.corruption.message }, 'corrupt batch found on read; not served');
@@ -698,7 +713,10 @@ export class PartitionLog {
       if (hasRecordsFrom(part, fetchOffset)) break;
       next = lastBatchEnd(part);
     }
-    return parts.length === 1 ? first : Buffer.concat(parts, bytes);
+    if (parts.length === 1) return first;
+    const joined = Buffer.concat(parts, bytes);
+    for (const buf of buffers) releaseReadBuffer(buf);
+    return joined;
   }
 
   /** Index of the segment whose base offset is the greatest at or below `offset` (0 if none). */

@@ -9,7 +9,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { FetchRequestFetchPartition } from '../../protocol/generated/fetch-request.js';
 import type { FetchResponse, FetchResponseFetchableTopicResponse, FetchResponsePartitionData } from '../../protocol/generated/fetch-response.js';
 import type { PartitionLog } from '../../storage/partition-log.js';
-import type { ApiHandler } from '../api-registry.js';
+import { AFTER_WRITE, type ApiHandler } from '../api-registry.js';
 import type { BrokerServices } from '../services.js';
 import { godelErrorToKafka } from '../topic-manager.js';
 
@@ -22,6 +22,8 @@ interface Target {
   request: FetchRequestFetchPartition;
   missingCode: number;
   out: FetchResponsePartitionData;
+  /** Gives back the buffer behind out.records (see PartitionLog.read), once it is written. */
+  release: (() => void) | null;
 }
 
 function partitionData(partitionIndex: number, errorCode: number, readCommitted: boolean): FetchResponsePartitionData {
@@ -43,6 +45,9 @@ export function fetchHandler(services: BrokerServices): ApiHandler<1> {
     for (const target of targets) {
       const out = target.out;
       out.records = EMPTY;
+      // A long poll reads again: the records of the previous round are no longer referenced.
+      target.release?.();
+      target.release = null;
       if (target.log === null) {
         out.errorCode = target.missingCode;
         errors = true;
@@ -58,6 +63,7 @@ export function fetchHandler(services: BrokerServices): ApiHandler<1> {
         const read = await target.log.read(target.request.fetchOffset, Math.max(limit, 1), { minOneBatch: bytes === 0 });
         out.errorCode = 0;
         out.records = read.records;
+        target.release = read.release;
         out.highWatermark = read.logEndOffset;
         out.lastStableOffset = read.logEndOffset;
         out.logStartOffset = read.logStartOffset;
@@ -101,10 +107,17 @@ export function fetchHandler(services: BrokerServices): ApiHandler<1> {
           topicResponse.partitions.push(out);
           const log = topic === undefined ? null : topics.partitionLog(topic.name, p.partition);
           const missingCode = topic === undefined && byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          targets.push({ log, request: p, missingCode, out });
+          targets.push({ log, request: p, missingCode, out, release: null });
         }
       }
       const maxBytes = request.maxBytes > 0 ? request.maxBytes : 0x7fffffff;
+      const written: FetchResponse & { [AFTER_WRITE]?: () => void } = response;
+      written[AFTER_WRITE] = () => {
+        for (const target of targets) {
+          target.release?.();
+          target.release = null;
+        }
+      };
       const first = await readAll(targets, maxBytes);
       const maxWaitMs = Math.min(request.maxWaitMs, FETCH_MAX_WAIT_MS_MAX);
       if (first.bytes >= request.minBytes || first.errors || maxWaitMs <= 0 || targets.length === 0) return response;
