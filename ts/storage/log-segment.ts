@@ -27,6 +27,9 @@ import {
 } from './record-batch.js';
 import { TimeIndex } from './time-index.js';
 
+/** Header bytes up to and including lastOffsetDelta. */
+const BATCH_HEADER_STEP_BYTES = 27;
+
 export interface SegmentSettings {
   indexIntervalBytes: number;
   segmentIndexBytes: number;
@@ -260,6 +263,7 @@ export class LogSegment {
     const visibleEnd = this.size;
     const indexed = this.offsetIndex.lookup(offset);
     let position = indexed.position;
+    if (indexed.offset < offset && position > 0) position = await this.stepOverEarlierBatch(position, offset, visibleEnd);
     // First read: from the indexed position, enough to pass the index gap and fill maxBytes.
     let length = Math.min(visibleEnd - position, maxBytes + this.settings.indexIntervalBytes + RECORD_BATCH_OVERHEAD);
     // Each round either returns or moves to a later position with the exact length needed, so a
@@ -283,6 +287,22 @@ export class LogSegment {
       length = Math.min(visibleEnd - position, Math.max(found.firstSize, maxBytes));
     }
     throw new Error(`segment ${this.logPath}: read of offset ${offset} did not converge`);
+  }
+
+  /**
+   * An index entry names the last offset of the batch at its position, so the batch found for
+   * `offset` often ends just before it: a consumer's next fetch starts right after a batch. Its
+   * header says how long it is; stepping over it keeps the data read within maxBytes plus the
+   * index gap (else every such fetch read a whole batch too many, came up short at the end, and
+   * read everything again). Returns `position` unchanged when in doubt; collect() then decides.
+   */
+  private async stepOverEarlierBatch(position: number, offset: bigint, visibleEnd: number): Promise<number> {
+    const header = Buffer.allocUnsafe(BATCH_HEADER_STEP_BYTES);
+    if (position + BATCH_HEADER_STEP_BYTES > visibleEnd) return position;
+    if ((await readFully(this.log, header, BATCH_HEADER_STEP_BYTES, position)) < BATCH_HEADER_STEP_BYTES) return position;
+    const size = readInt32(header, 8) + LOG_OVERHEAD;
+    if (size < RECORD_BATCH_OVERHEAD || size > BATCH_BYTES_MAX || position + size >= visibleEnd) return position;
+    return baseOffsetOf(header, 0) + BigInt(lastOffsetDeltaOf(header, 0)) < offset ? position + size : position;
   }
 
   private collect(
