@@ -16,6 +16,9 @@ import type { LatencyPercentiles, LoadResult, Workload } from '../types.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const STAMP_BYTES = 8;
+/** The stamp: hrtime nanoseconds in the machine's byte order, copied in and out through these. */
+const stampScratch = new BigUint64Array(1);
+const stampScratchBytes = new Uint8Array(stampScratch.buffer);
 /** After the publisher is done, how long the subscriber may take to see the rest. */
 export const DRAIN_DEADLINE_MS = 60_000;
 const CHILD_DEADLINE_SLACK_MS = 120_000;
@@ -116,7 +119,8 @@ export async function pace(opts: PaceOptions): Promise<PaceResult> {
     while (sent < due && sender.inFlight < opts.maxInFlight) {
       // A fresh buffer each unless the sender copies: clients may keep the payload until written.
       const payload = shared ?? Buffer.alloc(opts.recordBytes, 0x78);
-      payload.writeBigUInt64LE(process.hrtime.bigint(), 0);
+      stampScratch[0] = process.hrtime.bigint();
+      payload.set(stampScratchBytes, 0);
       sent++;
       sender.send(payload);
     }
@@ -131,8 +135,8 @@ export async function pace(opts: PaceOptions): Promise<PaceResult> {
 
 /** Latency in microseconds of a stamped payload read now. */
 export function latencyMicros(payload: Uint8Array, nowNs: bigint): number {
-  const view = Buffer.from(payload.buffer, payload.byteOffset, STAMP_BYTES);
-  return Number(nowNs - view.readBigUInt64LE(0)) / 1000;
+  for (let i = 0; i < STAMP_BYTES; i++) stampScratchBytes[i] = payload[i]!;
+  return Number(nowNs - stampScratch[0]!) / 1000;
 }
 
 // ---- the child processes' protocol ---------------------------------------------------------------
