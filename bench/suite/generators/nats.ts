@@ -7,8 +7,8 @@
 //     consume = `nats bench js ordered` (an ordered pull consumer). Rates from its summary line.
 //   nats.js — the official Node client (@nats-io/transport-node, @nats-io/jetstream) in this
 //     process: produce = JetStream publishes with PubAcks counted on one inbox (nats-publisher.ts),
-//     up to PRODUCE_WINDOW unacknowledged, consume = an ordered
-//     consumer with a callback, latency = nats-latency.ts (publisher and subscriber processes).
+//     up to PRODUCE_WINDOW unacknowledged; consume = an ordered consumer with a callback;
+//     latency = nats-latency.ts (publisher and subscriber processes).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, DeliverPolicy } from '@nats-io/jetstream';

@@ -126,11 +126,13 @@ export async function pace(opts: PaceOptions): Promise<PaceResult> {
     }
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
+  // The rate achieved is over the sending window; waiting for the last acks is not sending.
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const deadline = Date.now() + DRAIN_DEADLINE_MS;
   while (sender.inFlight > 0 && sender.failure === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   if (sender.failure !== undefined) throw sender.failure;
   if (sender.inFlight > 0) throw new Error(`${sender.inFlight} sends unacknowledged ${DRAIN_DEADLINE_MS} ms after the last`);
-  return { sent, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  return { sent, seconds };
 }
 
 /** Latency in microseconds of a stamped payload read now. */
