@@ -11,6 +11,12 @@ export interface RequestContext {
   clientId: string | null;
   connectionId: number;
   remoteAddress: string;
+  /**
+   * Set when the request's frame is a pooled buffer: a handler that knows no view of the request
+   * (a records field, a bytes field) is used any more may call it once, so the buffer is reused.
+   * Not calling it is always safe (the buffer is garbage-collected).
+   */
+  releaseRequestBuffer?: () => void;
 }
 
 /** Returned by a handler that must not answer (Produce with acks=0). */

@@ -101,10 +101,17 @@ export function produceHandler(services: BrokerServices): ApiHandler<0> {
           ));
         }
       }
+      // Once every append settled (written or refused), nothing refers to the request's records:
+      // the log copied nothing and keeps no view of them.
+      const settled = pending.length === 0 ? null : Promise.all(pending);
+      if (ctx.releaseRequestBuffer !== undefined) {
+        if (settled === null) ctx.releaseRequestBuffer();
+        else void settled.then(ctx.releaseRequestBuffer);
+      }
       if (acks === 0) return NO_RESPONSE;
       const response = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
-      if (pending.length === 0) return response;
-      return Promise.all(pending).then(() => response);
+      if (settled === null) return response;
+      return settled.then(() => response);
     },
   };
 }
