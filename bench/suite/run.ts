@@ -3,7 +3,7 @@
 // tools, kcat, Gödel's client and the peers' own clients; a table, JSON and SVG charts in --out.
 //
 //   npm run bench                                  # full run, ~15 minutes
-//   npm run bench -- --quick                       # ~2 minutes
+//   npm run bench -- --quick                       # a few minutes
 //   npm run bench -- --smoke --out /tmp/x          # seconds per system: proves the parts work
 //   npm run bench -- --only godel-native,kafka --workloads produce-100B,latency --repeat 5
 //

@@ -5,7 +5,8 @@
 //         workloads only (100 B produce/consume, latency); the fallback engine on what its
 //         targets need (1 KiB produce and consume, 100 B produce/consume, latency at 50 MB/s);
 //         NATS and Redis on whatever their generators support (durable: Kafka/Gödel only).
-//   quick (`-- --quick`, ~2 min): the headline workloads, fewer records, one repetition.
+//   quick (`-- --quick`, ~3 min on quiet cores, 6.5 on a loaded machine): the headline workloads,
+//         fewer records, one repetition.
 //   smoke (`-- --smoke`, for the interop test): tiny runs that prove every part still works.
 // Record counts are chosen so one measurement takes about a second at the target rates (each perf
 // tool run also pays ~2-3 s of JVM start, outside its own numbers); consume workloads read a

@@ -28,7 +28,9 @@ export function runChild(args: readonly string[]): Promise<LoadResult> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !last.startsWith('{')) reject(new Error(`godel-client ${args.join(' ')} exited with ${code ?? signal}: ${err}`));
+      // The child's error (its first line is enough for the table's notes; the run's log has it whole).
+      const why = err.split('\n').find((line) => line.startsWith('Error')) ?? err.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`godel-client exited with ${code ?? signal}: ${why}`));
       else resolve(JSON.parse(last) as LoadResult);
     });
   });
