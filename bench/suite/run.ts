@@ -9,6 +9,7 @@
 //
 // Needs: bash scripts/install-bench-deps.sh (Java, Maven, kcat, nats-server, redis-server). Kafka's
 // jars are fetched once into $GODEL_BENCH_CACHE (default ~/.cache/godel-bench).
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { KAFKA_VERSION } from './kafka-dist.js';
@@ -22,6 +23,17 @@ import { plan as makePlan, type Mode } from './workloads.js';
 function usage(message: string): never {
   console.error(`bench: ${message}\nusage: npm run bench -- [--quick | --smoke] [--only system,...] [--workloads substring,...] [--repeat N] [--out DIR]`);
   process.exit(2);
+}
+
+/** The commit measured, and whether the broker's sources differed from it (other work in progress). */
+function sourceState(): { commit: string; uncommittedBrokerFiles: string[] } {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'ts', 'native').split('\n').filter(Boolean).map((l) => l.slice(3));
+    return { commit: git('rev-parse', 'HEAD'), uncommittedBrokerFiles: dirty };
+  } catch {
+    return { commit: 'unknown', uncommittedBrokerFiles: [] };
+  }
 }
 
 async function main(): Promise<void> {
@@ -51,15 +63,17 @@ async function main(): Promise<void> {
   const cacheDir = process.env.GODEL_BENCH_CACHE ?? path.join(os.homedir(), '.cache', 'godel-bench');
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const loadBefore = os.loadavg();
+  const source = sourceState();
   const started = new Date();
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   log(`godel bench (${mode}): node ${process.version}, ${os.cpus().length} x ${cpu}, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}; `
-    + `systems ${systems.map((s) => s.id).join(', ')}; ${plan.repeat} run(s) each`);
+    + `systems ${systems.map((s) => s.id).join(', ')}; ${plan.repeat} run(s) each; at ${source.commit.slice(0, 7)}`
+    + `${source.uncommittedBrokerFiles.length > 0 ? ` with ${source.uncommittedBrokerFiles.length} uncommitted file(s) in ts/ or native/` : ''}`);
   const results = await runSuite({ plan, systems: [...systems], generators: [...GENERATORS], workloadFilters, cacheDir, log });
   const loadAfter = os.loadavg();
   const subtitle = `${mode} run ${started.toISOString().slice(0, 16)}Z, ${os.cpus().length} x ${cpu}, load ${loadBefore[0]!.toFixed(1)} → ${loadAfter[0]!.toFixed(1)}`;
   const meta = {
-    mode, startedAt: started.toISOString(), node: process.version, cpus: os.cpus().length, cpu,
+    mode, startedAt: started.toISOString(), ...source, node: process.version, cpus: os.cpus().length, cpu,
     loadavgBefore: loadBefore, loadavgAfter: loadAfter, repeat: plan.repeat, kafkaVersion: KAFKA_VERSION,
     producerProps: PRODUCER_PROPS, workloads: plan.workloads,
   };
