@@ -53,6 +53,8 @@ function chooseInChild(overrides: Record<string, string>): Promise<ChildChoice> 
 }
 
 describe('engine choice (fresh processes)', () => {
+  // Under GODEL_ENGINE=ts (the suite run with the TypeScript engine forced) the default is ts by
+  // definition, so the cases that expect the addon by default do not apply; the forced-ts cases run.
   it.skipIf(tsOnly())('picks the native engine by default when the addon loads', async () => {
     const choice = await chooseInChild({});
     expect(choice).toMatchObject({ ok: true, name: 'native', fallbackReason: null });
