@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, waitFor } from '../exec.js';
+import { exec } from '../exec.js';
 import type { RunningSystem, SystemDefinition, SystemId, SystemStartOptions } from '../types.js';
 import { apiVersionsOk, createKafkaTopic, deleteKafkaTopic } from './kafka-protocol.js';
 import { ServerProcess } from './server-process.js';
@@ -70,15 +70,7 @@ function godelSystem(id: SystemId, engine: 'native' | 'ts', label: string): Syst
           // not a log line
         }
       });
-      try {
-        await waitFor(async () => {
-          if (server.hasExited) throw new Error(`${id} exited while starting:\n${server.tail()}`);
-          return address !== '' && apiVersionsOk(address);
-        }, START_DEADLINE_MS, id, 10);
-      } catch (err) {
-        await server.stop();
-        throw err;
-      }
+      await server.waitReady(async () => address !== '' && apiVersionsOk(address), START_DEADLINE_MS, id, 10);
       const startupMs = performance.now() - t0;
       return {
         id, address, pid: server.pid, startupMs,

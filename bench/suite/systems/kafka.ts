@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from '../exec.js';
-import { freePort, waitFor } from '../exec.js';
+import { freePort } from '../exec.js';
 import { KAFKA_VERSION, kafkaDist, kafkaToolsMissing } from '../kafka-dist.js';
 import type { RunningSystem, SystemDefinition, SystemStartOptions } from '../types.js';
 import { apiVersionsOk, createKafkaTopic, deleteKafkaTopic } from './kafka-protocol.js';
@@ -59,15 +59,7 @@ export const kafkaSystem: SystemDefinition = {
     const t0 = performance.now();
     const server = ServerProcess.spawn('kafka', 'java', [...HEAP, '-XX:+UseG1GC', '-Djava.awt.headless=true', ...java, 'kafka.Kafka', config]);
     const address = `127.0.0.1:${port}`;
-    try {
-      await waitFor(async () => {
-        if (server.hasExited) throw new Error(`Kafka exited while starting:\n${server.tail()}`);
-        return apiVersionsOk(address);
-      }, START_DEADLINE_MS, 'Kafka');
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
+    await server.waitReady(() => apiVersionsOk(address), START_DEADLINE_MS, 'Kafka');
     const startupMs = performance.now() - t0;
     return {
       id: 'kafka', address, pid: server.pid, startupMs,

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { freePort, hasCommand, waitFor } from '../exec.js';
+import { freePort, hasCommand } from '../exec.js';
 import type { RunningSystem, SystemDefinition, SystemStartOptions } from '../types.js';
 import { ServerProcess } from './server-process.js';
 
@@ -94,16 +94,7 @@ export const natsSystem: SystemDefinition = {
     const address = `127.0.0.1:${port}`;
     const t0 = performance.now();
     const server = ServerProcess.spawn('nats', SERVER, ['-js', '-sd', opts.dataDir, '-a', '127.0.0.1', '-p', String(port)]);
-    try {
-      await waitFor(async () => {
-        if (server.hasExited) return true;
-        return jetStreamAnswers(address);
-      }, START_DEADLINE_MS, `nats-server on ${address}`, 10);
-      if (server.hasExited) throw new Error(`nats-server exited while starting:\n${server.tail()}`);
-    } catch (err) {
-      await server.stop(STOP_DEADLINE_MS);
-      throw err;
-    }
+    await server.waitReady(() => jetStreamAnswers(address), START_DEADLINE_MS, `nats-server on ${address}`, 10, STOP_DEADLINE_MS);
     const startupMs = performance.now() - t0;
     opts.log(`nats: nats-server ${natsServerVersion()} ready on ${address} in ${startupMs.toFixed(0)} ms`);
     return {

@@ -4,7 +4,7 @@
 // Ready at the first PING answered. A "topic" is one stream key, created empty.
 import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort, hasCommand, waitFor } from '../exec.js';
+import { freePort, hasCommand } from '../exec.js';
 import type { RunningSystem, SystemDefinition, SystemStartOptions } from '../types.js';
 import { ServerProcess } from './server-process.js';
 
@@ -89,16 +89,7 @@ export const redisSystem: SystemDefinition = {
       // Not a daemon, no protected mode, logs to stdout (kept by ServerProcess).
       '--daemonize', 'no', '--protected-mode', 'no', '--logfile', '',
     ]);
-    try {
-      await waitFor(async () => {
-        if (server.hasExited) return true;
-        return pingAnswers(address);
-      }, START_DEADLINE_MS, `redis-server on ${address}`, 10);
-      if (server.hasExited) throw new Error(`redis-server exited while starting:\n${server.tail()}`);
-    } catch (err) {
-      await server.stop(STOP_DEADLINE_MS);
-      throw err;
-    }
+    await server.waitReady(() => pingAnswers(address), START_DEADLINE_MS, `redis-server on ${address}`, 10, STOP_DEADLINE_MS);
     const startupMs = performance.now() - t0;
     opts.log(`redis: redis-server ${redisServerVersion()} ready on ${address} in ${startupMs.toFixed(0)} ms`);
     return {

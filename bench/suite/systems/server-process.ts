@@ -2,6 +2,7 @@
 // awaited, stop() = SIGTERM then SIGKILL after a deadline. Servers never outlive the suite: every
 // one still running is killed when the suite's process exits.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { waitFor } from '../exec.js';
 
 const OUTPUT_LINES_KEPT = 200;
 const running = new Set<ChildProcess>();
@@ -66,6 +67,20 @@ export class ServerProcess {
 
   tail(lines = 30): string {
     return this.output.slice(-lines).join('\n');
+  }
+
+  /**
+   * Waits until `probe` answers true. Fails at once, with the server's last output, if the process
+   * exits first; a server that does not come up is stopped before the error is thrown.
+   */
+  async waitReady(probe: () => Promise<boolean>, deadlineMs: number, what: string, intervalMs = 50, stopDeadlineMs?: number): Promise<void> {
+    try {
+      await waitFor(async () => this.done || probe(), deadlineMs, what, intervalMs);
+      if (this.done) throw new Error(`${what} exited while starting:\n${this.tail()}`);
+    } catch (err) {
+      await this.stop(stopDeadlineMs);
+      throw err;
+    }
   }
 
   async stop(deadlineMs = 30_000): Promise<void> {
