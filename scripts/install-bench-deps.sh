@@ -10,30 +10,9 @@ set -euo pipefail
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
-PKGS=(kcat nats-server redis-server redis-tools default-jdk-headless maven)
-missing=()
-for p in "${PKGS[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-# A JDK (17 or newer) and Maven installed some other way are fine too.
-if command -v java >/dev/null && command -v mvn >/dev/null; then
-  filtered=()
-  for p in "${missing[@]}"; do
-    case "$p" in default-jdk-headless|maven) ;; *) filtered+=("$p") ;; esac
-  done
-  missing=("${filtered[@]}")
-fi
-if [ "${#missing[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null; then
-    echo "install-bench-deps: needs apt-get (Debian 12); install ${missing[*]} by other means" >&2
-    exit 1
-  fi
-  echo "install-bench-deps: apt-get install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# shellcheck source=scripts/apt-install-missing.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install-missing.sh"
+apt_install_missing install-bench-deps kcat nats-server redis-server redis-tools default-jdk-headless maven
 # The suite starts its own servers; Debian's packaged services are not needed (and would hold
 # the default ports), so they are stopped where a service manager runs them.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then

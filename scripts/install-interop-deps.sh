@@ -12,34 +12,10 @@ cd "$(dirname "$0")/.."
 # Keep these two in step with test/interop/java.test.ts.
 KAFKA_CLIENTS_VERSIONS=(3.9.2 4.4.0)
 
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-
+# shellcheck source=scripts/apt-install-missing.sh
+source scripts/apt-install-missing.sh
 # nats-server, redis-server, redis-tools: the bench suite's peers (test/interop/bench-peers.test.ts).
-PKGS=(kcat python3 python3-kafka python3-confluent-kafka openjdk-17-jdk-headless maven nats-server redis-server redis-tools)
-missing=()
-for p in "${PKGS[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$p")
-  fi
-done
-# A JDK and Maven installed some other way (e.g. SDKMAN) are fine too.
-if command -v java >/dev/null && command -v mvn >/dev/null; then
-  filtered=()
-  for p in "${missing[@]}"; do
-    case "$p" in openjdk-*|maven) ;; *) filtered+=("$p") ;; esac
-  done
-  missing=("${filtered[@]}")
-fi
-if [ "${#missing[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null; then
-    echo "install-interop-deps: needs apt-get (Debian 12); install ${missing[*]} by other means" >&2
-    exit 1
-  fi
-  echo "install-interop-deps: apt-get install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_install_missing install-interop-deps kcat python3 python3-kafka python3-confluent-kafka openjdk-17-jdk-headless maven nats-server redis-server redis-tools
 
 # Debian's python modules live under /usr/bin/python3, whatever python3 is first on PATH.
 /usr/bin/python3 -c 'import kafka, confluent_kafka; print("kafka-python", kafka.__version__, "confluent-kafka", confluent_kafka.version()[0], "librdkafka", confluent_kafka.libversion()[0])'
