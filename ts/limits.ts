@@ -35,6 +35,12 @@ export const READ_BYTES_MAX = 64 * 1024 * 1024;
  * memory (fresh buffers per fetch made V8 run a full GC every few dozen fetches).
  */
 export const READ_BUFFER_POOL_BYTES_MAX = 32 * 1024 * 1024;
+/**
+ * Room a `godel serve` process leaves its JS heap to grow into before V8 starts a full GC (see
+ * broker/heap-growth.ts): V8 sizes that room from the live heap, and a broker's live heap is
+ * small (about 10 MB), so without this it ran several full GCs a second under steady load.
+ */
+export const HEAP_GROWTH_HEADROOM_BYTES = 64 * 1024 * 1024;
 /** Read buffers are pooled in power-of-two sizes from this size… */
 export const READ_BUFFER_POOLED_MIN = 16 * 1024;
 /** …up to this one; larger reads get a buffer of their own. */

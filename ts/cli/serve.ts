@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { Broker } from '../broker/broker.js';
 import { buildBrokerConfig, parseHostPort, parsePropertiesText, parseSetting } from '../broker/broker-config.js';
 import { GodelError } from '../errors.js';
+import { keepHeapHeadroom } from '../heap-growth.js';
 import { createLogger } from '../log.js';
 
 interface ServeOptions {
@@ -69,6 +70,7 @@ async function serve(options: ServeOptions): Promise<void> {
     logger.flush();
     process.exit(70);
   });
+  keepHeapHeadroom();
   let broker: Broker;
   try {
     broker = await Broker.start({ config, logger });
