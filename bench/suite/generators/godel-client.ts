@@ -4,15 +4,19 @@
 //            lingerMs 0, batchSize sized to one call's records; time from first send to last ack.
 //   consume: a consumer group reading from the beginning; time from the first record delivered
 //            to the last; every value's length is read.
-//   latency: a producer at a fixed rate and a consumer in the same process (end-to-end latency
-//            from the producer's send() call to the consumer's handler, clock: hrtime in ns stamped
-//            into each value's first 8 bytes). The latency basis for Gödel and Kafka alike.
+//   latency: a producer at a fixed rate and a consumer, each in a process of its own
+//            (kafka-latency.ts through peer-latency.ts's runLatency, as the NATS and Redis
+//            generators): end-to-end latency from the producer's send() call to the consumer's
+//            handler, clock: hrtime in ns stamped into each value's first 8 bytes. The latency
+//            basis for Gödel and Kafka alike.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadGenerator, LoadResult, RunningSystem, SystemId, Workload } from '../types.js';
+import { runLatency } from './peer-latency.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'godel-client-child.ts');
+const LATENCY_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kafka-latency.ts');
 const KAFKA_PROTOCOL: readonly SystemId[] = ['kafka', 'godel-native', 'godel-ts'];
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 
@@ -40,6 +44,7 @@ export const godelClientGenerator: LoadGenerator = {
   id: 'godel-client',
   supports: (system) => KAFKA_PROTOCOL.includes(system),
   run(system: RunningSystem, workload: Workload, topic: string): Promise<LoadResult> {
+    if (workload.kind === 'latency') return runLatency(LATENCY_SCRIPT, system.address, topic, workload);
     return runChild([JSON.stringify({ address: system.address, topic, workload })]);
   },
 };

@@ -8,6 +8,8 @@
 //     send, in 1 ms slices at the offered rate, with at most a bounded number unacknowledged; when
 //     the system cannot keep up it falls behind (achieved rate < offered, reported) rather than
 //     queueing without limit in the client.
+// The first WARMUP_SECONDS of stamps (from the first record the subscriber sees) are received but
+// not measured — connection set-up, JIT warm-up —, and the publisher sends that much longer.
 // hrtime is CLOCK_MONOTONIC, one clock for every process on the machine.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -19,6 +21,9 @@ export const STAMP_BYTES = 8;
 /** The stamp: hrtime nanoseconds in the machine's byte order, copied in and out through these. */
 const stampScratch = new BigUint64Array(1);
 const stampScratchBytes = new Uint8Array(stampScratch.buffer);
+/** Records stamped in the first seconds of a run are counted but not measured. */
+export const WARMUP_SECONDS = 2;
+const WARMUP_NS = BigInt(WARMUP_SECONDS * 1e9);
 /** After the publisher is done, how long the subscriber may take to see the rest. */
 export const DRAIN_DEADLINE_MS = 60_000;
 const CHILD_DEADLINE_SLACK_MS = 120_000;
@@ -38,6 +43,17 @@ const MAX_MICROS = 0x7fffffff;
 export class LatencyHistogram {
   private readonly counts = new Float64Array(LINEAR_BUCKETS + MAX_SHIFT * HALF);
   count = 0;
+  /** Every stamped record seen, the warm-up's included. */
+  received = 0;
+  private measureFromNs = -1n;
+
+  /** One stamped record read at nowNs: measured unless it was sent in the warm-up. */
+  record(payload: Uint8Array, nowNs: bigint): void {
+    for (let i = 0; i < STAMP_BYTES; i++) stampScratchBytes[i] = payload[i]!;
+    const stamp = stampScratch[0]!;
+    if (this.received++ === 0) this.measureFromNs = stamp + WARMUP_NS;
+    if (stamp >= this.measureFromNs) this.recordMicros(Number(nowNs - stamp) / 1000);
+  }
 
   recordMicros(value: number): void {
     const v = Math.min(MAX_MICROS, Math.max(0, Math.floor(value)));
@@ -135,12 +151,6 @@ export async function pace(opts: PaceOptions): Promise<PaceResult> {
   return { sent, seconds };
 }
 
-/** Latency in microseconds of a stamped payload read now. */
-export function latencyMicros(payload: Uint8Array, nowNs: bigint): number {
-  for (let i = 0; i < STAMP_BYTES; i++) stampScratchBytes[i] = payload[i]!;
-  return Number(nowNs - stampScratch[0]!) / 1000;
-}
-
 // ---- the child processes' protocol ---------------------------------------------------------------
 
 /** A child prints JSON lines: {"ready":true} (subscriber), then one {"result":…}. */
@@ -222,8 +232,8 @@ function startChild(script: string, args: readonly string[], deadlineMs: number)
 export async function runLatency(script: string, address: string, stream: string, workload: Workload): Promise<LoadResult> {
   const rateMBps = workload.rateMBps ?? 10;
   const durationSeconds = workload.durationSeconds ?? 10;
-  const args = [address, stream, String(workload.recordBytes), String(rateMBps), String(durationSeconds)];
-  const deadlineMs = durationSeconds * 1000 + DRAIN_DEADLINE_MS + CHILD_DEADLINE_SLACK_MS;
+  const args = [address, stream, String(workload.recordBytes), String(rateMBps), String(durationSeconds + WARMUP_SECONDS)];
+  const deadlineMs = (durationSeconds + WARMUP_SECONDS) * 1000 + DRAIN_DEADLINE_MS + CHILD_DEADLINE_SLACK_MS;
   const sub = startChild(script, ['sub', ...args], deadlineMs);
   try {
     await sub.ready;
