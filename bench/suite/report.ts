@@ -136,10 +136,12 @@ export function targets(results: SuiteResults): Target[] {
     const m = median(s.startupMs);
     return { value: `${Math.round(m)} ms (median of ${s.startupMs.length})`, met: m < 1000 };
   });
-  add('native engine ≥ 1.5x fallback end to end, 1 KiB (produce then consume, Kafka perf tools)', () => {
+  // Through Gödel's client: Kafka's perf tools cap both engines at the same rate (1 KiB: ~160 k
+  // records/s either way), so with them this compares the tools, not the engines.
+  add('native engine ≥ 1.5x fallback end to end, 1 KiB (produce then consume, Gödel\'s client)', () => {
     const e2e = (s: SystemId): number | undefined => {
-      const p = find(rows, 'produce-1KiB-p1-acks1', s, 'kafka-perf');
-      const c = find(rows, 'consume-1KiB-p1', s, 'kafka-perf');
+      const p = find(rows, 'produce-1KiB-p1-acks1', s, 'godel-client');
+      const c = find(rows, 'consume-1KiB-p1', s, 'godel-client');
       return p && c ? 1 / (1 / p.median.recordsPerSecond + 1 / c.median.recordsPerSecond) : undefined;
     };
     const n = e2e('godel-native');

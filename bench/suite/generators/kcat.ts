@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exec } from '../exec.js';
+import { PRODUCER_PROPS } from './kafka-perf.js';
 import type { LoadGenerator, LoadResult, RunningSystem, SystemId, Workload } from '../types.js';
 
 const TOOL_TIMEOUT_MS = 10 * 60_000;
@@ -46,7 +47,7 @@ export const kcatGenerator: LoadGenerator = {
       const t0 = performance.now();
       const r = await exec('kcat', [
         '-P', '-b', system.address, '-t', topic, '-l', file,
-        '-X', `acks=${workload.acks === 'all' ? 'all' : '1'}`, '-X', 'linger.ms=5', '-X', 'batch.size=65536',
+        '-X', `acks=${workload.acks === 'all' ? 'all' : '1'}`, ...PRODUCER_PROPS.flatMap((p) => ['-X', p]),
       ], { timeoutMs: TOOL_TIMEOUT_MS });
       const seconds = (performance.now() - t0) / 1000;
       if (r.code !== 0) throw new Error(`kcat -P failed (${r.code}): ${r.stderr.slice(-1500)}`);
