@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'bench/results/**', 'ts/protocol/generated/**'] },
+  { ignores: ['dist/**', 'build/**', '.cache/**', 'node_modules/**', 'bench/results/**', 'ts/protocol/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
