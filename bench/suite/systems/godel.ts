@@ -24,7 +24,7 @@ const START_DEADLINE_MS = 60_000;
 let compiled: Promise<string> | undefined;
 
 /** Compiles ts/ into .cache/bench-dist once per suite run; resolves with the CLI's main module. */
-function compileBroker(log: (line: string) => void): Promise<string> {
+export function compileBroker(log: (line: string) => void): Promise<string> {
   compiled ??= (async () => {
     log('compiling the broker (tsc -p tsconfig.build.json --outDir .cache/bench-dist)');
     const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
