@@ -36,6 +36,17 @@ export const READ_BYTES_MAX = 64 * 1024 * 1024;
  */
 export const READ_BUFFER_POOL_BYTES_MAX = 32 * 1024 * 1024;
 /**
+ * The tail cache (storage/tail-cache.ts): recent batches kept in memory for fetches at the log end,
+ * in chunks of this size from the read-buffer pool (larger appends are not cached)…
+ */
+export const TAIL_CACHE_CHUNK_BYTES = 256 * 1024;
+/** …at most this much per partition… */
+export const TAIL_CACHE_PARTITION_BYTES = 1024 * 1024;
+/** …and this much in all… */
+export const TAIL_CACHE_BYTES_MAX = 64 * 1024 * 1024;
+/** …and only while a fetch read the partition's tail within this time. */
+export const TAIL_CACHE_IDLE_MS = 5000;
+/**
  * Room a `godel serve` process leaves its JS heap to grow into before V8 starts a full GC (see
  * broker/heap-growth.ts): V8 sizes that room from the live heap, and a broker's live heap is
  * small (about 10 MB), so without this it ran several full GCs a second under steady load.

@@ -47,6 +47,7 @@ import { forEachRecord, newRecordView } from './records.js';
 import { planRetention, type RetentionReason } from './retention.js';
 import { swapSegmentFiles } from './segment-swap.js';
 import { releaseReadBuffer } from './read-buffer-pool.js';
+import { TailCache } from './tail-cache.js';
 
 /** Bytes one writev may carry: large enough to amortise the syscall, small enough to bound latency. */
 const WRITE_GROUP_BYTES_MAX = 8 * 1024 * 1024;
@@ -151,6 +152,8 @@ export class PartitionLog {
   private warnedUncheckedKeys = false;
   /** Called after each group of appends becomes visible (wakes long-polling fetches). */
   onAppend: (() => void) | undefined;
+  /** The newest batches of the active segment, for fetches at the tail (tail-cache.ts). */
+  private readonly tail: TailCache;
   readonly producerState: ProducerStateManager;
 
   constructor(options: PartitionLogOptions) {
@@ -166,6 +169,7 @@ export class PartitionLog {
     this._recoveryPoint = options.recoveryPoint;
     this.lastFlushMs = this.clock.nowMs();
     this.producerState = new ProducerStateManager(this.dir);
+    this.tail = new TailCache(() => this.clock.nowMs());
   }
 
   get logStartOffset(): bigint {
@@ -470,6 +474,7 @@ export class PartitionLog {
       }
     }
     segment.unflushedBytes += bytes;
+    this.tail.append(buffers, bytes, group[0]!.baseOffset, nextOffset);
     let messages = 0;
     for (const item of group) messages += item.recordCount;
     this.unflushedMessages += messages;
@@ -581,6 +586,8 @@ export class PartitionLog {
     const baseOffset = old.nextOffset;
     const segment = await LogSegment.create(this.engine, this.dir, baseOffset, this.segmentSettings());
     await fsyncDir(this.dir);
+    // The cache holds the active segment only: the cleaner may rewrite the others.
+    this.tail.clear();
     this.segments.push(segment);
     this.logger.debug({ log: this.describe(), baseOffset: String(baseOffset) }, 'rolled a new segment');
     old.flushing = this.flushSegment(old, baseOffset);
@@ -655,7 +662,13 @@ export class PartitionLog {
     const empty = { records: Buffer.alloc(0), logStartOffset: this._logStartOffset, logEndOffset, release: null };
     const maxOffset = options.maxOffset ?? logEndOffset;
     const limit = Math.max(1, Math.min(maxBytes, READ_BYTES_MAX));
+    if (fetchOffset >= logEndOffset) this.tail.noteTailReader();
     if (fetchOffset >= maxOffset) return empty;
+    const cached = this.tail.read(fetchOffset, limit, maxOffset, options.minOneBatch ?? true);
+    if (cached !== null) {
+      if (cached.records.length > 0) return { records: cached.records, logStartOffset: this._logStartOffset, logEndOffset, release: cached.release };
+      cached.release();
+    }
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       if (segment.baseOffset >= maxOffset) break;
@@ -796,6 +809,7 @@ export class PartitionLog {
       if (offset >= this.logEndOffset) return;
       if (offset < this._logStartOffset) throw new GodelError('OFFSET_OUT_OF_RANGE', `cannot truncate ${this.describe()} below its log start ${this._logStartOffset}`);
       const keep = this.segmentIndexFor(offset);
+      this.tail.clear();
       const removed = this.segments.splice(keep + 1);
       // If the target falls on a segment's base offset, that segment empties but stays active.
       try {
@@ -940,6 +954,7 @@ export class PartitionLog {
     if (this.closed) return;
     while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     this.closed = true;
+    this.tail.clear();
     await this.mutex.runExclusive(async () => {
       for (const [timer, finish] of this.delayedDeletes) {
         clearTimeout(timer);
@@ -967,6 +982,7 @@ export class PartitionLog {
   async delete(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.tail.clear();
       this.failQueued(new GodelError('CLOSED', `${this.describe()} was deleted`));
       await this.mutex.runExclusive(async () => {
         for (const timer of this.delayedDeletes.keys()) clearTimeout(timer);
