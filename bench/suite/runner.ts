@@ -128,8 +128,9 @@ export async function runSuite(opts: RunnerOptions): Promise<SuiteResults> {
   return { rows, systems: summaries, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function runWorkload(opts: RunnerOptions, system: RunningSystem, start: SystemStartOptions, w: Workload, summary: SystemSummary, rows: ResultRow[]): Promise<void> {
+async function runWorkload(opts: RunnerOptions, system: RunningSystem, start: SystemStartOptions, workload: Workload, summary: SystemSummary, rows: ResultRow[]): Promise<void> {
   const { plan, log } = opts;
+  const w = plan.sized(workload, system.id);
   const generators = opts.generators.filter((g) => g.supports(system.id, w) && plan.includes(w, system.id, g.id));
   if (generators.length === 0) return;
   const topicName = (suffix: string): string => `${w.name}-${suffix}`.replace(/[^A-Za-z0-9._-]/g, '_');
