@@ -35,6 +35,10 @@ export const READ_BYTES_MAX = 64 * 1024 * 1024;
  * memory (fresh buffers per fetch made V8 run a full GC every few dozen fetches).
  */
 export const READ_BUFFER_POOL_BYTES_MAX = 32 * 1024 * 1024;
+/** Read buffers are pooled in power-of-two sizes from this size… */
+export const READ_BUFFER_POOLED_MIN = 16 * 1024;
+/** …up to this one; larger reads get a buffer of their own. */
+export const READ_BUFFER_POOLED_MAX = 8 * 1024 * 1024;
 /**
  * The tail cache (storage/tail-cache.ts): recent batches kept in memory for fetches at the log end,
  * in chunks of this size from the read-buffer pool (larger appends are not cached)…
@@ -48,14 +52,10 @@ export const TAIL_CACHE_BYTES_MAX = 64 * 1024 * 1024;
 export const TAIL_CACHE_IDLE_MS = 5000;
 /**
  * Room a `godel serve` process leaves its JS heap to grow into before V8 starts a full GC (see
- * broker/heap-growth.ts): V8 sizes that room from the live heap, and a broker's live heap is
+ * heap-growth.ts): V8 sizes that room from the live heap, and a broker's live heap is
  * small (about 10 MB), so without this it ran several full GCs a second under steady load.
  */
 export const HEAP_GROWTH_HEADROOM_BYTES = 64 * 1024 * 1024;
-/** Read buffers are pooled in power-of-two sizes from this size… */
-export const READ_BUFFER_POOLED_MIN = 16 * 1024;
-/** …up to this one; larger reads get a buffer of their own. */
-export const READ_BUFFER_POOLED_MAX = 8 * 1024 * 1024;
 /**
  * Segments one PartitionLog.read may span while it looks past batches that compaction emptied
  * (a read normally stays in one segment; see PartitionLog.readOn).

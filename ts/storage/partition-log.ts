@@ -665,10 +665,7 @@ export class PartitionLog {
     if (fetchOffset >= logEndOffset) this.tail.noteTailReader();
     if (fetchOffset >= maxOffset) return empty;
     const cached = this.tail.read(fetchOffset, limit, maxOffset, options.minOneBatch ?? true);
-    if (cached !== null) {
-      if (cached.records.length > 0) return { records: cached.records, logStartOffset: this._logStartOffset, logEndOffset, release: cached.release };
-      cached.release();
-    }
+    if (cached !== null) return { records: cached.records, logStartOffset: this._logStartOffset, logEndOffset, release: cached.release };
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       if (segment.baseOffset >= maxOffset) break;

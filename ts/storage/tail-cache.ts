@@ -77,7 +77,8 @@ export class TailCache {
   /**
    * Whole batches from the one holding `fetchOffset`, within one chunk: at most `limit` bytes
    * (but one batch when `minOneBatch`), none whose base offset is at or past `maxOffset`. Null when
-   * the cache does not hold `fetchOffset`.
+   * the cache does not hold `fetchOffset` or has no batch to give within those bounds (the caller
+   * reads from disk, which answers the same).
    */
   read(fetchOffset: bigint, limit: number, maxOffset: bigint, minOneBatch: boolean): TailRead | null {
     let chunk: Chunk | undefined;
@@ -99,6 +100,7 @@ export class TailCache {
       if (end + size - start > limit && !(minOneBatch && end === start)) break;
       end += size;
     }
+    if (end === start) return null;
     chunk.refs++;
     let released = false;
     const held = chunk;

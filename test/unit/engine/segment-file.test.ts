@@ -188,6 +188,8 @@ describe.each(testEngines)('SegmentFile: $name engine', ({ engine }) => {
     expect(err.code).toBe('EISDIR');
   });
 
+  // /dev/full is Linux's always-full device; elsewhere the disk-full path is covered by the fault
+  // tests' injected ENOSPC (test/faults).
   it.runIf(existsSync('/dev/full'))('reports a full disk as ENOSPC (/dev/full)', async () => {
     const f = await engine.openSegmentFile('/dev/full', { create: false });
     try {

@@ -19,7 +19,7 @@ const GENERATED = path.join(REPO, 'ts/protocol/generated');
 const specsPresent = fs.existsSync(DEFAULT_SPEC_DIR);
 
 describe('generate-protocol', () => {
-  // The one conditional skip: the specs live outside the repository (../shared/kafka-protocol),
+  // Skipped only without the specs: they live outside the repository (../shared/kafka-protocol),
   // so a checkout without them can still run every other test against the committed codecs.
   it.skipIf(!specsPresent)('regenerates the committed files byte for byte', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'godel-protocol-'));
