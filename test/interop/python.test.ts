@@ -184,7 +184,9 @@ describe('confluent-kafka', () => {
         const prod = await py(CONFLUENT, args);
         const sent = sentRecords(prod, 'ck', 'confluent-kafka', count);
         expectFreshOffsets(sent, PARTITIONS, prod.why);
-        const batches = await expectStoredCodec(broker, topic, compression, count);
+        // librdkafka sends a batch uncompressed when compressing would not shrink it (a batch
+        // that left with one record), as the kcat tests allow too.
+        const batches = await expectStoredCodec(broker, topic, compression, count, { orUncompressed: compression !== 'none' });
         if (idempotent) expectIdempotentBatches(batches, `confluent-kafka idempotent ${compression}`);
         const cons = await py(CONFLUENT, ['consume-assign', topic, '--partitions', String(PARTITIONS), '--expect', String(count)]);
         expectSameRecords(records(cons), sent, { contiguousFrom: 0, what: `confluent-kafka ${compression}` });
