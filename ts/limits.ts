@@ -40,6 +40,11 @@ export const READ_BUFFER_POOLED_MIN = 16 * 1024;
 /** …up to this one; larger reads get a buffer of their own. */
 export const READ_BUFFER_POOLED_MAX = 8 * 1024 * 1024;
 /**
+ * The one buffer all connections read sizes, small requests and the start of large ones into
+ * (broker/connection.ts); a larger request's remaining bytes are read straight into its own buffer.
+ */
+export const READ_SCRATCH_BYTES = 64 * 1024;
+/**
  * The tail cache (storage/tail-cache.ts): recent batches kept in memory for fetches at the log end,
  * in chunks of this size from the read-buffer pool (larger appends are not cached)…
  */

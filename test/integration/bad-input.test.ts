@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTsEngine } from '../../ts/engine/fallback.js';
+import { Godel } from '../../ts/client/index.js';
 import { ErrorCode } from '../../ts/protocol/error-codes.js';
 import { encodeRequestFrame } from '../../ts/protocol/headers.js';
 import { decodeApiVersionsResponse } from '../../ts/protocol/generated/api-versions-response.js';
@@ -174,6 +175,65 @@ describe('bad input on the wire', () => {
     const first = new Reader(client.frames[0]!, 4);
     expect(decodeMetadataResponse(first, 1).brokers[0]!.port).toBe(broker.port);
     client.destroy();
+  });
+
+  it('reads requests split anywhere: small ones past the read buffer, large ones across many reads, every byte kept', async () => {
+    // The broker reads small requests into one shared buffer and the rest of a large one straight
+    // into that request's own buffer (broker/direct-reads.ts). Uneven pieces put request and size
+    // boundaries everywhere: inside the 4-byte size, right after it, mid-body, across requests.
+    const topic = 'split-reads';
+    await kafkaRequest(broker.address, 19, 4, {
+      // An fsync per append makes the small records wait longer behind the large ones' writes.
+      topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'flush.messages', value: '1' }] }],
+      timeoutMs: 10_000, validateOnly: false,
+    });
+    const w = new Writer();
+    // Each large record is followed at once by a small one, which may wait for the large one's
+    // write while the broker reads on (test/unit/broker/connection-reads.test.ts holds requests
+    // deterministically; this is the same through the real produce path and storage).
+    const values = [200_000, 5, 70_000, 9, 300_000, 1, 66_000, 3].map((bytes, n) => {
+      const v = Buffer.alloc(bytes);
+      for (let i = 0; i < bytes; i++) v[i] = (i * 31 + n * 7) & 0xff;
+      return v;
+    });
+    const frames: Buffer[] = [];
+    let id = 0;
+    values.forEach((value, n) => {
+      frames.push(encodeRequestFrame(w, { apiKey: 0, apiVersion: 7, correlationId: ++id, clientId: 'raw' }, {
+        transactionalId: null, acks: 1, timeoutMs: 10_000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: buildRecordBatch(engine, { records: [{ key: null, value }] }) }] }],
+      }));
+      // 1,500 small requests (~70 KB) after each pair: more than the shared read buffer.
+      if (n % 2 === 1) for (let i = 0; i < 1500; i++) frames.push(metadataV1(++id));
+    });
+    const wire = Buffer.concat(frames);
+    const client = new RawClient(broker);
+    await client.connected();
+    let seed = 12345;
+    for (let at = 0; at < wire.length;) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const piece = [1, 3, 4, 5, 17, 4096, 65_536, 100_003][seed % 8]!;
+      client.write(wire.subarray(at, Math.min(wire.length, at + piece)));
+      at += piece;
+      // Let the broker read some pieces on their own rather than all coalesced.
+      if (seed % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => client.frames.length === id || client.closed, `${id} responses`, 60_000);
+    expect(client.closed).toBe(false);
+    expect(client.frames.map((f) => f.readInt32BE(0))).toEqual(Array.from({ length: id }, (_, i) => i + 1));
+    client.destroy();
+    const godel = new Godel({ brokers: [broker.address], clientId: 'split-reads' });
+    const consumer = godel.consumer({ groupId: 'split-reads' });
+    const got: Buffer[] = [];
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ eachMessage: ({ message }) => void got.push(Buffer.from(message.value!)) });
+    try {
+      await waitFor(() => got.length === values.length, 'every produced record back');
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(got.map((v) => v.length)).toEqual(values.map((v) => v.length));
+    got.forEach((v, i) => expect(v.equals(values[i]!), `record ${i} byte for byte`).toBe(true));
   });
 
   it('refuses a corrupt batch with CORRUPT_MESSAGE, writes nothing and keeps the connection', async () => {

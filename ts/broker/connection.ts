@@ -11,12 +11,20 @@ import { protocolCodec } from '../protocol/codecs.js';
 import { decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
+import { READ_SCRATCH_BYTES } from '../limits.js';
 import { acquireReadBuffer, releaseReadBuffer } from '../storage/read-buffer-pool.js';
 import { AFTER_WRITE, NO_RESPONSE, type ApiRegistry, type RequestContext } from './api-registry.js';
+import { adopt } from './direct-reads.js';
 
 const API_VERSIONS = 18;
 const UNSUPPORTED_VERSION = 35;
 const SIZE_BYTES = 4;
+/**
+ * Where every connection reads when no request body is being gathered: sizes, small requests and
+ * the start of large ones. One buffer serves all connections, because each read is consumed in
+ * full (copied out) by its callback before the event loop reads again.
+ */
+const scratch = Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES);
 
 export interface ConnectionOptions {
   id: number;
@@ -26,6 +34,8 @@ export interface ConnectionOptions {
   maxInFlight: number;
   idleTimeoutMs: number;
   onClose: (connection: Connection) => void;
+  /** false: read through 'data' events, as when direct reads are unavailable (for tests). */
+  directReads?: boolean;
 }
 
 interface Slot {
@@ -53,12 +63,21 @@ export class Connection {
   private closed = false;
   private readonly writer = new Writer();
 
-  constructor(private readonly socket: Socket, private readonly options: ConnectionOptions) {
+  private readonly socket: Socket;
+  /** The buffer the last direct read went into: `scratch` or the rest of `frame`. */
+  private readTarget: Buffer = scratch;
+
+  /** `accepted` comes from a server with pauseOnConnect (see direct-reads.ts). */
+  constructor(accepted: Socket, private readonly options: ConnectionOptions) {
     this.id = options.id;
+    const adopted = options.directReads === false ? null
+      : adopt(accepted, () => this.nextReadTarget(), (bytes, target) => this.onDirectRead(bytes, target));
+    const socket = (this.socket = adopted?.socket ?? accepted);
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (adopted?.direct !== true) socket.on('data', (chunk: Buffer) => this.onData(chunk, false));
+    if (adopted === null) socket.resume();
     socket.on('timeout', () => {
       if (this.slots.length === 0) this.close('idle for connections.max.idle.ms', 'debug');
     });
@@ -70,16 +89,42 @@ export class Connection {
     return this.slots.length;
   }
 
-  private onData(chunk: Buffer): void {
+  /** A request body being gathered is read into directly; everything else into `scratch`. */
+  private nextReadTarget(): Buffer {
+    this.readTarget = this.frame !== null ? this.frame.subarray(this.frameFilled) : scratch;
+    return this.readTarget;
+  }
+
+  private onDirectRead(bytes: number, target: Uint8Array): boolean {
+    if (target === scratch) {
+      this.onData(scratch.subarray(0, bytes), true);
+    } else if (target === this.readTarget && this.frame !== null) {
+      this.frameFilled += bytes;
+      if (this.frameFilled === this.frame.length) this.completeFrame();
+    }
+    return true;
+  }
+
+  /**
+   * Frames from `chunk`. A `transient` chunk is overwritten by the next read, so a whole frame in
+   * it is copied out before dispatch; otherwise it is dispatched as a view, without copying.
+   */
+  private onData(chunk: Buffer, transient: boolean): void {
     let pos = 0;
     while (pos < chunk.length && !this.closed) {
       if (this.frame === null) {
-        // A whole frame inside this chunk is dispatched as a view, without copying.
         if (this.sizeFilled === 0 && chunk.length - pos >= SIZE_BYTES) {
           const size = chunk.readInt32BE(pos);
           if (!this.acceptSize(size)) return;
           if (chunk.length - pos - SIZE_BYTES >= size) {
-            this.dispatch(chunk.subarray(pos + SIZE_BYTES, pos + SIZE_BYTES + size));
+            const start = pos + SIZE_BYTES;
+            if (transient) {
+              const pooled = acquireReadBuffer(size);
+              chunk.copy(pooled, 0, start, start + size);
+              this.dispatch(pooled.subarray(0, size), pooled);
+            } else {
+              this.dispatch(chunk.subarray(start, start + size));
+            }
             pos += SIZE_BYTES + size;
             continue;
           }

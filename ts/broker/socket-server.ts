@@ -11,7 +11,8 @@ export class SocketServer {
   private nextId = 1;
 
   constructor(private readonly config: BrokerConfig, private readonly registry: ApiRegistry, private readonly logger: Logger) {
-    this.server = net.createServer((socket) => this.accept(socket));
+    // Paused: a Connection moves the socket's handle into one that reads where it says (direct-reads.ts).
+    this.server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server.maxConnections = config.maxConnections;
     this.server.on('drop', (data) => {
       this.logger.warn({ remote: `${data?.remoteAddress}:${data?.remotePort}`, max: config.maxConnections }, 'refused a connection: max.connections reached');
