@@ -24,6 +24,14 @@ import { GODEL_VERSION } from '../version.js';
 import { KafkaError, NETWORK_EXCEPTION, REQUEST_TIMED_OUT, networkError } from './errors.js';
 
 const UNSUPPORTED_VERSION = 35;
+/**
+ * Where every connection of this process reads sizes and small responses (net.connect's onread):
+ * each read is consumed in full — its frames copied out — before the event loop reads again, and
+ * the rest of a larger response is read straight into that response's own buffer. Node's default
+ * allocates a buffer per read, reallocates it to the bytes read and copies them, and the frame was
+ * then copied once more here.
+ */
+const readScratch = Buffer.allocUnsafeSlow(64 * 1024);
 const API_VERSIONS = 18;
 
 /**
@@ -118,6 +126,8 @@ export class Connection {
   private sizeHave = 0;
   private frame: Buffer | null = null;
   private frameHave = 0;
+  /** What the current socket's last read went into: readScratch or the rest of `frame`. */
+  private readTarget: Buffer = readScratch;
 
   constructor(options: ConnectionOptions) {
     this.host = options.host;
@@ -195,21 +205,53 @@ export class Connection {
 
   private openSocket(): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: this.host, port: this.port });
+      // Set once net.connect returns: the read target is first asked for inside it.
+      const ref: { socket?: net.Socket } = {};
+      const opened = (ref.socket = net.connect({
+        host: this.host, port: this.port,
+        onread: {
+          buffer: () => this.nextReadTarget(ref.socket),
+          callback: (bytes, target) => {
+            this.onRead(ref.socket!, bytes, target);
+            return true;
+          },
+        },
+      }));
       const timer = setTimeout(() => {
-        socket.destroy();
+        opened.destroy();
         reject(networkError(`connecting to ${this.address} timed out after ${this.connectTimeoutMs} ms`));
       }, this.connectTimeoutMs);
-      socket.once('connect', () => {
+      opened.once('connect', () => {
         clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(socket);
+        opened.removeAllListeners('error');
+        resolve(opened);
       });
-      socket.once('error', (err) => {
+      opened.once('error', (err) => {
         clearTimeout(timer);
         reject(networkError(`cannot connect to ${this.address}: ${err.message}`, err));
       });
     });
+  }
+
+  /** A response being gathered on the current socket is read into directly; else the scratch. */
+  private nextReadTarget(socket: net.Socket | undefined): Buffer {
+    const direct = socket !== undefined && this.socket === socket && this.frame !== null;
+    const target = direct ? this.frame!.subarray(this.frameHave) : readScratch;
+    if (socket === undefined || this.socket === socket) this.readTarget = target;
+    return target;
+  }
+
+  private onRead(socket: net.Socket, bytes: number, target: Uint8Array): void {
+    if (target === readScratch) {
+      this.onData(socket, readScratch.subarray(0, bytes), true);
+    } else if (this.socket === socket && target === this.readTarget && this.frame !== null) {
+      this.frameHave += bytes;
+      if (this.frameHave === this.frame.length) {
+        const frame = this.frame;
+        this.frame = null;
+        this.deliver(frame);
+      }
+    }
   }
 
   private attach(socket: net.Socket): void {
@@ -219,7 +261,6 @@ export class Connection {
     this.sizeHave = 0;
     this.frame = null;
     this.frameHave = 0;
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', (err) => {
       if (this.socket === socket) this.onSocketGone(networkError(`connection to ${this.address} failed: ${err.message}`, err));
     });
@@ -380,7 +421,11 @@ export class Connection {
     }
   }
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
+  /**
+   * Frames from `chunk`. A `transient` chunk (the shared scratch) is overwritten by the next read:
+   * a whole frame in it is copied out, since responses hand out views of their frame (values).
+   */
+  private onData(socket: net.Socket, chunk: Buffer, transient: boolean): void {
     if (this.socket !== socket) return;
     let pos = 0;
     const end = chunk.length;
@@ -393,7 +438,7 @@ export class Connection {
           if (!this.startFrame(size)) return;
           if (end - pos >= size) {
             // Fast path: the whole frame lies in this chunk.
-            const frame = chunk.subarray(pos, pos + size);
+            const frame = transient ? Buffer.from(chunk.subarray(pos, pos + size)) : chunk.subarray(pos, pos + size);
             pos += size;
             this.frame = null;
             if (!this.deliver(frame)) return;
@@ -406,7 +451,7 @@ export class Connection {
           if (!this.startFrame(this.sizeBytes.readInt32BE(0))) return;
           const size = this.sizeBytes.readInt32BE(0);
           if (end - pos >= size) {
-            const frame = chunk.subarray(pos, pos + size);
+            const frame = transient ? Buffer.from(chunk.subarray(pos, pos + size)) : chunk.subarray(pos, pos + size);
             pos += size;
             this.frame = null;
             if (!this.deliver(frame)) return;

@@ -92,6 +92,61 @@ describe('Connection', () => {
     expect(new Set(five.map((f) => f.clusterId)).size).toBe(5);
   });
 
+  it('keeps every response it handed out intact while later ones arrive, whatever the read boundaries', async () => {
+    // Small responses are read into one buffer shared by all connections and copied out; the rest
+    // of a large one is read straight into its own buffer. A caller keeps views into its response
+    // (a fetch's records): later reads must never overwrite them.
+    const { broker, connection } = await setup({ maxInFlightRequests: 1000 });
+    const sizes = [3, 300_000, 1, 90, 65_536, 12, 200_003, 40, 70_000, 5, 150_000, ...Array.from({ length: 200 }, (_, i) => 10 + (i % 60))];
+    const payload = (n: number): Buffer => {
+      const b = Buffer.alloc(sizes[n]!);
+      for (let i = 0; i < b.length; i++) b[i] = (i * 131 + n * 17 + (i >> 8)) & 0xff;
+      return b;
+    };
+    broker.answer = (req) => {
+      if (req.apiKey === 3) return metadataResponse('first');
+      const n = (req.body as ApiMessages[1]['request']).topics[0]!.partitions[0]!.partition;
+      return {
+        throttleTimeMs: 0, errorCode: 0, sessionId: 0, nodeEndpoints: [],
+        responses: [{ topic: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{
+          partitionIndex: n, errorCode: 0, highWatermark: 0n, lastStableOffset: 0n, logStartOffset: 0n,
+          divergingEpoch: { epoch: -1, endOffset: -1n }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
+          snapshotId: { endOffset: -1n, epoch: -1 }, abortedTransactions: null, preferredReadReplica: -1, records: payload(n),
+        }] }],
+      };
+    };
+    await connection.request(3, metadataRequest); // the handshake, answered as usual
+    // Every answer held back, then all written at once in uneven pieces.
+    const pending: Buffer[] = [];
+    let seed = 11;
+    broker.chunking = (frame) => {
+      pending.push(frame);
+      if (pending.length < sizes.length) return [];
+      const all = Buffer.concat(pending.splice(0));
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < all.length;) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const piece = [1, 2, 3, 4, 5, 9, 700, 4096, 65_535, 65_536, 100_000][seed % 11]!;
+        pieces.push(all.subarray(at, at + piece));
+        at += piece;
+      }
+      return pieces;
+    };
+    const fetch = (n: number): ApiMessages[1]['request'] => ({
+      clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1n }, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20,
+      isolationLevel: 0, sessionId: 0, sessionEpoch: -1, forgottenTopicsData: [], rackId: '',
+      topics: [{ topic: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{
+        partition: n, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1 << 20, replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      }] }],
+    });
+    const answers = await Promise.all(sizes.map((_, n) => connection.request(1, () => fetch(n))));
+    answers.forEach((a, n) => {
+      const records = a.responses[0]!.partitions[0]!.records!;
+      expect(records.length, `response ${n}`).toBe(sizes[n]);
+      expect(records.equals(payload(n)), `response ${n} (${sizes[n]} bytes) as handed out`).toBe(true);
+    });
+  });
+
   it('times a request out with REQUEST_TIMED_OUT, closes the connection, and reconnects for the next', async () => {
     const { broker, connection } = await setup({ requestTimeoutMs: 300, reconnectBackoffMs: 10 });
     broker.answer = () => null; // never answers
