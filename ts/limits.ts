@@ -41,7 +41,8 @@ export const READ_BUFFER_POOLED_MIN = 16 * 1024;
 export const READ_BUFFER_POOLED_MAX = 8 * 1024 * 1024;
 /**
  * The one buffer all connections read sizes, small requests and the start of large ones into
- * (broker/connection.ts); a larger request's remaining bytes are read straight into its own buffer.
+ * (broker/connection.ts; the client's connections have one of the same size); a larger request's
+ * or response's remaining bytes are read straight into its own buffer.
  */
 export const READ_SCRATCH_BYTES = 64 * 1024;
 /**

@@ -64,8 +64,6 @@ export class Connection {
   private readonly writer = new Writer();
 
   private readonly socket: Socket;
-  /** The buffer the last direct read went into: `scratch` or the rest of `frame`. */
-  private readTarget: Buffer = scratch;
 
   /** `accepted` comes from a server with pauseOnConnect (see direct-reads.ts). */
   constructor(accepted: Socket, private readonly options: ConnectionOptions) {
@@ -91,14 +89,14 @@ export class Connection {
 
   /** A request body being gathered is read into directly; everything else into `scratch`. */
   private nextReadTarget(): Buffer {
-    this.readTarget = this.frame !== null ? this.frame.subarray(this.frameFilled) : scratch;
-    return this.readTarget;
+    return this.frame !== null ? this.frame.subarray(this.frameFilled) : scratch;
   }
 
+  /** `target` is what nextReadTarget() gave: the scratch, or else the rest of `frame`. */
   private onDirectRead(bytes: number, target: Uint8Array): boolean {
     if (target === scratch) {
       this.onData(scratch.subarray(0, bytes), true);
-    } else if (target === this.readTarget && this.frame !== null) {
+    } else if (this.frame !== null) {
       this.frameFilled += bytes;
       if (this.frameFilled === this.frame.length) this.completeFrame();
     }

@@ -14,6 +14,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { GodelError } from '../errors.js';
+import { READ_SCRATCH_BYTES } from '../limits.js';
 import { silentLogger } from '../log.js';
 import { apiName } from '../protocol/api-keys.js';
 import { PROTOCOL_CODECS as API_CODECS, type ProtocolMessages as ApiMessages } from '../protocol/codecs.js';
@@ -31,8 +32,14 @@ const UNSUPPORTED_VERSION = 35;
  * allocates a buffer per read, reallocates it to the bytes read and copies them, and the frame was
  * then copied once more here.
  */
-const readScratch = Buffer.allocUnsafeSlow(64 * 1024);
+const readScratch = Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES);
 const API_VERSIONS = 18;
+
+/** A frame lying whole in `chunk`: a view, or a copy when the chunk is the scratch (reused). */
+function whole(chunk: Buffer, pos: number, size: number, transient: boolean): Buffer {
+  const view = chunk.subarray(pos, pos + size);
+  return transient ? Buffer.from(view) : view;
+}
 
 /**
  * The highest version the client sends of each api, below what the codecs support: past these the
@@ -126,8 +133,6 @@ export class Connection {
   private sizeHave = 0;
   private frame: Buffer | null = null;
   private frameHave = 0;
-  /** What the current socket's last read went into: readScratch or the rest of `frame`. */
-  private readTarget: Buffer = readScratch;
 
   constructor(options: ConnectionOptions) {
     this.host = options.host;
@@ -235,16 +240,14 @@ export class Connection {
 
   /** A response being gathered on the current socket is read into directly; else the scratch. */
   private nextReadTarget(socket: net.Socket | undefined): Buffer {
-    const direct = socket !== undefined && this.socket === socket && this.frame !== null;
-    const target = direct ? this.frame!.subarray(this.frameHave) : readScratch;
-    if (socket === undefined || this.socket === socket) this.readTarget = target;
-    return target;
+    return socket !== undefined && this.socket === socket && this.frame !== null ? this.frame.subarray(this.frameHave) : readScratch;
   }
 
+  /** `target` is what nextReadTarget() gave: the scratch, or else the rest of this socket's `frame`. */
   private onRead(socket: net.Socket, bytes: number, target: Uint8Array): void {
     if (target === readScratch) {
       this.onData(socket, readScratch.subarray(0, bytes), true);
-    } else if (this.socket === socket && target === this.readTarget && this.frame !== null) {
+    } else if (this.socket === socket && this.frame !== null) {
       this.frameHave += bytes;
       if (this.frameHave === this.frame.length) {
         const frame = this.frame;
@@ -438,7 +441,7 @@ export class Connection {
           if (!this.startFrame(size)) return;
           if (end - pos >= size) {
             // Fast path: the whole frame lies in this chunk.
-            const frame = transient ? Buffer.from(chunk.subarray(pos, pos + size)) : chunk.subarray(pos, pos + size);
+            const frame = whole(chunk, pos, size, transient);
             pos += size;
             this.frame = null;
             if (!this.deliver(frame)) return;
@@ -451,7 +454,7 @@ export class Connection {
           if (!this.startFrame(this.sizeBytes.readInt32BE(0))) return;
           const size = this.sizeBytes.readInt32BE(0);
           if (end - pos >= size) {
-            const frame = transient ? Buffer.from(chunk.subarray(pos, pos + size)) : chunk.subarray(pos, pos + size);
+            const frame = whole(chunk, pos, size, transient);
             pos += size;
             this.frame = null;
             if (!this.deliver(frame)) return;

@@ -108,6 +108,7 @@ describe('chooseEngine(env) in this process', () => {
     expect(choice.fallbackReason).toBe('GODEL_ENGINE=ts');
   });
 
+  // Under GODEL_ENGINE=ts the default is ts by definition (see the fresh-process cases above).
   it.skipIf(tsOnly())('gives native for an empty environment when the addon loads', () => {
     const choice = chooseEngine({});
     expect(choice.engine.name).toBe('native');
