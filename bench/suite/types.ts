@@ -39,6 +39,8 @@ export interface SystemStartOptions {
   cacheDir: string;
   /** Lines of progress for the terminal. */
   log: (line: string) => void;
+  /** Extra broker settings (Gödel's `--set key=value`), for tools outside the suite. */
+  settings?: readonly string[];
 }
 
 export interface RunningSystem {

@@ -6,7 +6,7 @@
 //   acks=<workload> linger.ms=5 batch.size=262144 (Kafka's defaults otherwise, no compression),
 // ConsumerPerformance with its defaults (fetch size 1 MiB) and a fresh group per run.
 // Tool JVMs get -Xmx512M, as kafka-producer-perf-test.sh gives them.
-import { exec } from '../exec.js';
+import { exec, type ExecResult } from '../exec.js';
 import { kafkaDist } from '../kafka-dist.js';
 import type { LoadGenerator, LoadResult, RunningSystem, SystemId, SystemStartOptions, Workload } from '../types.js';
 
@@ -24,6 +24,27 @@ let runs = 0;
 function result(records: number, recordBytes: number, seconds: number): LoadResult {
   const bytes = records * recordBytes;
   return { records, bytes, seconds, recordsPerSecond: records / seconds, mbPerSecond: bytes / 1e6 / seconds };
+}
+
+/** ConsumerPerformance's arguments (after the JVM's): read `records` records of `topic` in group `group`. */
+export function consumerPerformanceArgs(address: string, topic: string, records: number, group: string): string[] {
+  return [
+    'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', address, '--topic', topic,
+    '--messages', String(records), '--group', group, '--timeout', '20000',
+  ];
+}
+
+/** Records read and the fetch time (total minus the rebalance) from ConsumerPerformance's CSV line. */
+export function parseConsumerPerformance(r: ExecResult): { records: number; fetchMs: number } {
+  // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
+  //         rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const lines = r.stdout.trim().split('\n');
+  const header = lines.findIndex((l) => l.startsWith('start.time'));
+  const fields = header >= 0 ? lines[header + 1]?.split(',').map((f) => f.trim()) : undefined;
+  if (r.code !== 0 || fields === undefined || fields.length < 10) {
+    throw new Error(`ConsumerPerformance failed (${r.code}): ${(r.stdout + r.stderr).slice(-1500)}`);
+  }
+  return { records: Number(fields[4]), fetchMs: Number(fields[7]) };
 }
 
 export const kafkaPerfGenerator: LoadGenerator = {
@@ -45,20 +66,8 @@ export const kafkaPerfGenerator: LoadGenerator = {
       if (records !== workload.records) throw new Error(`ProducerPerformance sent ${records} of ${workload.records} records`);
       return result(records, workload.recordBytes, records / Number(m[2]));
     }
-    const r = await exec('java', [
-      ...java, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', system.address, '--topic', topic,
-      '--messages', String(workload.records), '--group', `perf-${topic}-${++runs}`, '--timeout', '20000',
-    ], { timeoutMs: TOOL_TIMEOUT_MS });
-    // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
-    //         rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
-    const lines = r.stdout.trim().split('\n');
-    const header = lines.findIndex((l) => l.startsWith('start.time'));
-    const fields = header >= 0 ? lines[header + 1]?.split(',').map((f) => f.trim()) : undefined;
-    if (r.code !== 0 || fields === undefined || fields.length < 10) {
-      throw new Error(`ConsumerPerformance failed (${r.code}): ${(r.stdout + r.stderr).slice(-1500)}`);
-    }
-    const records = Number(fields[4]);
-    const fetchMs = Number(fields[7]);
+    const r = await exec('java', [...java, ...consumerPerformanceArgs(system.address, topic, workload.records, `perf-${topic}-${++runs}`)], { timeoutMs: TOOL_TIMEOUT_MS });
+    const { records, fetchMs } = parseConsumerPerformance(r);
     if (records < workload.records) throw new Error(`ConsumerPerformance read ${records} of ${workload.records} records`);
     return result(records, workload.recordBytes, fetchMs / 1000);
   },

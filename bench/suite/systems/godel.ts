@@ -55,6 +55,7 @@ function godelSystem(id: SystemId, engine: 'native' | 'ts', label: string): Syst
       const launcher = `import(${JSON.stringify(`file://${main}`)}).then((m) => m.main(process.argv))`;
       const args = ['--input-type=module', '-e', launcher, 'godel', 'serve', '--listen', '127.0.0.1:0', '--data-dir', opts.dataDir, '--log-level', 'info'];
       if (opts.durable) args.push('--set', 'log.flush.interval.messages=1');
+      for (const setting of opts.settings ?? []) args.push('--set', setting);
       const t0 = performance.now();
       const server = ServerProcess.spawn(id, process.execPath, args, {
         cwd: REPO_ROOT,
