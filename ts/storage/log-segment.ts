@@ -29,6 +29,14 @@ import { TimeIndex } from './time-index.js';
 
 /** Header bytes up to and including lastOffsetDelta. */
 const BATCH_HEADER_STEP_BYTES = 27;
+/** Read ends remembered per segment: about one per consumer reading it. */
+const READ_ENDS_KEPT = 4;
+
+/** A read ended at `position`, right before the batch holding `offset` (or the first after it). */
+interface ReadEnd {
+  offset: bigint;
+  position: number;
+}
 
 export interface SegmentSettings {
   indexIntervalBytes: number;
@@ -56,6 +64,13 @@ export class LogSegment {
   /** When the segment got its first batch (ms), for `segment.ms` rolls; undefined while empty. */
   rollingBasedTimestampMs: number | undefined;
   private bytesSinceLastIndexEntry = 0;
+  /**
+   * Where recent reads ended. A consumer's next fetch starts at the offset after its last batch,
+   * and starting from here costs neither an index lookup nor a header read (a thread-pool round
+   * trip). Truncation forgets them; `readEndsEpoch` keeps a read that overlapped it from adding one.
+   */
+  private readonly readEnds: ReadEnd[] = [];
+  private readEndsEpoch = 0;
   /** Bytes written since the last fsync of the log file. */
   unflushedBytes = 0;
   /** The background flush after a roll, which must end before the files close. */
@@ -261,9 +276,13 @@ export class LogSegment {
   async read(offset: bigint, maxBytes: number, maxOffset: bigint, minOneBatch = true): Promise<SegmentRead | null> {
     if (offset >= this.nextOffset || this.size === 0) return null;
     const visibleEnd = this.size;
-    const indexed = this.offsetIndex.lookup(offset);
-    let position = indexed.position;
-    if (indexed.offset < offset && position > 0) position = await this.stepOverEarlierBatch(position, offset, visibleEnd);
+    const epoch = this.readEndsEpoch;
+    let position = this.readEnds.find((e) => e.offset === offset && e.position < visibleEnd)?.position ?? -1;
+    if (position < 0) {
+      const indexed = this.offsetIndex.lookup(offset);
+      position = indexed.position;
+      if (indexed.offset < offset && position > 0) position = await this.stepOverEarlierBatch(position, offset, visibleEnd);
+    }
     // First read: from the indexed position, enough to pass the index gap and fill maxBytes.
     let length = Math.min(visibleEnd - position, maxBytes + this.settings.indexIntervalBytes + RECORD_BATCH_OVERHEAD);
     // Each round either returns or moves to a later position with the exact length needed, so a
@@ -279,7 +298,10 @@ export class LogSegment {
         releaseReadBuffer(buf);
         throw err;
       }
-      if (found.kind === 'done') return found.read;
+      if (found.kind === 'done') {
+        if (epoch === this.readEndsEpoch) this.noteReadEnd(found.read, position);
+        return found.read;
+      }
       releaseReadBuffer(buf);
       if (found.kind === 'none') return null;
       // The wanted batches start at found.position but did not fit this read: read exactly them.
@@ -287,6 +309,17 @@ export class LogSegment {
       length = Math.min(visibleEnd - position, Math.max(found.firstSize, maxBytes));
     }
     throw new Error(`segment ${this.logPath}: read of offset ${offset} did not converge`);
+  }
+
+  private noteReadEnd(read: SegmentRead, filePosition: number): void {
+    if (read.corruption !== null || read.end === read.start) return;
+    let last = read.start;
+    for (let pos = read.start; pos < read.end; pos += readInt32(read.buf, pos + 8) + LOG_OVERHEAD) last = pos;
+    const offset = baseOffsetOf(read.buf, last) + BigInt(lastOffsetDeltaOf(read.buf, last)) + 1n;
+    const position = filePosition + read.end;
+    if (this.readEnds.some((e) => e.offset === offset)) return;
+    if (this.readEnds.length >= READ_ENDS_KEPT) this.readEnds.shift();
+    this.readEnds.push({ offset, position });
   }
 
   /**
@@ -377,6 +410,20 @@ export class LogSegment {
    */
   async truncateTo(offset: bigint): Promise<number> {
     if (offset >= this.nextOffset) return 0;
+    this.forgetReadEnds();
+    try {
+      return await this.truncateFrom(offset);
+    } finally {
+      this.forgetReadEnds();
+    }
+  }
+
+  private forgetReadEnds(): void {
+    this.readEnds.length = 0;
+    this.readEndsEpoch++;
+  }
+
+  private async truncateFrom(offset: bigint): Promise<number> {
     const indexed = this.offsetIndex.lookup(offset);
     let cut = -1;
     const scan = await scanBatches(this.engine, this.log, indexed.position, this.size, false, (buf, pos, _size, filePosition) => {
