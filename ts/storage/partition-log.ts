@@ -684,9 +684,10 @@ export class PartitionLog {
     const ahead = options.readAhead === true ? this.readAhead.take(fetchOffset, limit, generation) : null;
     if (ahead !== null) {
       const range = await ahead;
-      if (range !== null && this.readGeneration === generation && servable(range.records, limit, maxOffset, minOneBatch)) {
-        this.startReadAhead(range.records, limit, maxOffset, generation);
-        return { records: range.records, logStartOffset: this._logStartOffset, logEndOffset, release: range.release };
+      const records = range !== null && this.readGeneration === generation ? servable(range.records, limit, maxOffset, minOneBatch) : null;
+      if (records !== null) {
+        this.startReadAhead(records, limit, maxOffset, generation);
+        return { records, logStartOffset: this._logStartOffset, logEndOffset, release: range!.release };
       }
       range?.release();
     }
@@ -1076,17 +1077,18 @@ function hasRecordsFrom(buf: Buffer, offset: bigint): boolean {
 }
 
 /**
- * Whether a range read ahead answers a fetch as a read would now: within `limit` (or one batch
- * when `minOneBatch`), and no batch at or past `maxOffset`.
+ * A range read ahead, cut to what a read would answer now: whole batches within `limit` (the first
+ * one regardless when `minOneBatch`), none at or past `maxOffset`. Null when nothing is left: the
+ * caller reads afresh.
  */
-function servable(records: Buffer, limit: number, maxOffset: bigint, minOneBatch: boolean): boolean {
-  let lastBase = -1n;
-  let batches = 0;
-  for (let pos = 0; pos < records.length; pos += batchSize(records, pos)) {
-    lastBase = baseOffsetOf(records, pos);
-    batches++;
+function servable(records: Buffer, limit: number, maxOffset: bigint, minOneBatch: boolean): Buffer | null {
+  let end = 0;
+  while (end < records.length && baseOffsetOf(records, end) < maxOffset) {
+    const size = batchSize(records, end);
+    if (end + size > limit && !(minOneBatch && end === 0)) break;
+    end += size;
   }
-  return batches > 0 && lastBase < maxOffset && (records.length <= limit || (minOneBatch && batches === 1));
+  return end === 0 ? null : records.subarray(0, end);
 }
 
 /** The offset after the last batch in `buf` (whole batches, at least one). */

@@ -6,10 +6,13 @@
 // well-filled range from disk, the partition starts reading the next one in the background; the
 // next fetch at that offset with the same limit takes it, often already in memory.
 //
-// A range is keyed by fetch offset and byte limit, and by the log's read generation, which
-// truncation and segment changes bump: a range read before such a change is never served. Ranges
-// nobody takes go back to the read-buffer pool after READ_AHEAD_IDLE_MS; READ_AHEAD_BYTES_MAX
-// bounds what the whole process holds.
+// A range is keyed by fetch offset and by the log's read generation, which truncation and segment
+// changes bump: a range read before such a change is never served. A fetch with a smaller byte
+// limit than the range was read with takes it too (the log cuts it to whole batches within the
+// limit); a larger limit reads afresh. A partition keeps READ_AHEAD_SLOTS_PER_PARTITION ranges:
+// more consumers catching up on it at once read as before rather than evict each other's ranges
+// (which would read everything twice). Ranges nobody takes go back to the read-buffer pool after
+// READ_AHEAD_IDLE_MS; READ_AHEAD_BYTES_MAX bounds what the whole process holds.
 import { READ_AHEAD_BYTES_MAX, READ_AHEAD_IDLE_MS, READ_AHEAD_SLOTS_PER_PARTITION } from '../limits.js';
 
 /** Whole batches read ahead, and how to give their buffer back. */
@@ -45,28 +48,33 @@ export class ReadAhead {
   constructor(private readonly nowMs: () => number) {}
 
   /**
-   * The range read ahead for exactly this fetch, if any; it is the caller's from then on (serve it
-   * or release it). Resolves to null when that read failed: read normally instead.
+   * The range read ahead for a fetch at `fetchOffset` of at most `limit` bytes, if any; it is the
+   * caller's from then on (serve it or release it). Resolves to null when that read failed: read
+   * normally instead.
    */
   take(fetchOffset: bigint, limit: number, generation: number): Promise<ReadAheadRange | null> | null {
     this.dropIdle();
-    const i = this.slots.findIndex((s) => s.fetchOffset === fetchOffset && s.limit === limit && s.generation === generation);
+    const i = this.slots.findIndex((s) => s.fetchOffset === fetchOffset && s.generation === generation);
     if (i < 0) return null;
+    if (this.slots[i]!.limit < limit) {
+      // Too short for this consumer, who will not ask for its offset again.
+      this.drop(this.slots[i]!);
+      return null;
+    }
     const [slot] = this.slots.splice(i, 1);
     this.unreserve(slot!);
     return slot!.done;
   }
 
   /**
-   * Starts `read` for the fetch expected next, unless that range is being read already or the
-   * process holds READ_AHEAD_BYTES_MAX. `read` must not reject.
+   * Starts `read` for the fetch expected next, unless that range is being read already, the
+   * partition's slots are taken, or the process holds READ_AHEAD_BYTES_MAX. `read` must not reject.
    */
   start(fetchOffset: bigint, limit: number, generation: number, read: () => Promise<ReadAheadRange | null>): void {
     this.dropIdle();
-    if (this.slots.some((s) => s.fetchOffset === fetchOffset && s.limit === limit && s.generation === generation)) return;
+    if (this.slots.length >= READ_AHEAD_SLOTS_PER_PARTITION || this.slots.some((s) => s.fetchOffset === fetchOffset && s.generation === generation)) return;
     if (processBytes + limit > READ_AHEAD_BYTES_MAX) dropIdleEverywhere();
     if (processBytes + limit > READ_AHEAD_BYTES_MAX) return;
-    while (this.slots.length >= READ_AHEAD_SLOTS_PER_PARTITION) this.drop(this.slots[0]!);
     const slot: Slot = { fetchOffset, limit, generation, startedMs: this.nowMs(), range: undefined, dropped: false, done: Promise.resolve(null) };
     slot.done = read().then((range) => {
       slot.range = range;

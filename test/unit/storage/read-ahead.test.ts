@@ -28,27 +28,36 @@ describe('ReadAhead', () => {
   });
   afterEach(() => ahead.clear());
 
-  it('hands a range only to the fetch it was read for: same offset, limit and generation', async () => {
+  it('hands a range to the fetch at its offset, in its generation, with no larger limit', async () => {
     const released: string[] = [];
     ahead.start(100n, 4096, 1, async () => range(4000, released, 'a'));
-    expect(ahead.take(100n, 8192, 1)).toBeNull();
     expect(ahead.take(101n, 4096, 1)).toBeNull();
     expect(ahead.take(100n, 4096, 2)).toBeNull();
-    const got = await ahead.take(100n, 4096, 1);
+    const got = await ahead.take(100n, 2048, 1);
     expect(got?.records.length).toBe(4000);
-    expect(ahead.take(100n, 4096, 1)).toBeNull();
-    expect(released).toEqual([]);
+    expect(ahead.take(100n, 2048, 1)).toBeNull();
+    ahead.start(200n, 4096, 1, async () => range(4000, released, 'b'));
+    expect(ahead.take(200n, 8192, 1)).toBeNull();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toEqual(['b']);
     expect(readAheadBytes()).toBe(0);
   });
 
-  it('gives back ranges it drops: replaced, idle, cleared, or still being read', async () => {
+  it('keeps the ranges it holds rather than evicting them, and gives back idle, cleared or late ones', async () => {
     const released: string[] = [];
-    for (let i = 0; i < READ_AHEAD_SLOTS_PER_PARTITION + 1; i++) ahead.start(BigInt(i), 1024, 0, async () => range(1000, released, `r${i}`));
+    const reads: number[] = [];
+    for (let i = 0; i < READ_AHEAD_SLOTS_PER_PARTITION + 1; i++) {
+      ahead.start(BigInt(i), 1024, 0, async () => {
+        reads.push(i);
+        return range(1000, released, `r${i}`);
+      });
+    }
+    expect(reads).toEqual(Array.from({ length: READ_AHEAD_SLOTS_PER_PARTITION }, (_, i) => i));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(released).toEqual(['r0']);
+    expect(released).toEqual([]);
     clock.advance(READ_AHEAD_IDLE_MS + 1);
     ahead.dropIdle();
-    expect(released.sort()).toEqual(Array.from({ length: READ_AHEAD_SLOTS_PER_PARTITION + 1 }, (_, i) => `r${i}`));
+    expect(released.sort()).toEqual(reads.map((i) => `r${i}`));
     let finish!: (r: ReadAheadRange) => void;
     ahead.start(50n, 1024, 0, () => new Promise((resolve) => (finish = resolve)));
     ahead.clear();
@@ -104,13 +113,16 @@ describe.each(testEngines)('PartitionLog read-ahead: $name engine', ({ engine })
     for (let i = 0; i < batches; i++) await log.append(batchOf(engine, `${tag}${String(i).padStart(4, '0')}`, 10));
   }
 
-  /** Reads like a consumer from `from` to the log end; each read's bytes, or the error code. */
-  async function consume(log: PartitionLog, from: bigint, options: ReadOptions): Promise<string[]> {
+  /**
+   * Reads like a consumer from `from` to the log end, the n-th read with `limits(n)` bytes; each
+   * read's bytes, or the error code.
+   */
+  async function consume(log: PartitionLog, from: bigint, options: ReadOptions, limits = (_n: number): number => limit): Promise<string[]> {
     const out: string[] = [];
     let offset = from;
-    while (offset < log.logEndOffset) {
+    for (let n = 0; offset < log.logEndOffset; n++) {
       try {
-        const read = await log.read(offset, limit, options);
+        const read = await log.read(offset, limits(n), options);
         out.push(read.records.toString('hex'));
         const values = decodeRecords(read.records);
         read.release?.();
@@ -134,6 +146,36 @@ describe.each(testEngines)('PartitionLog read-ahead: $name engine', ({ engine })
     const values = plain.flatMap((hex) => decodeRecords(Buffer.from(hex, 'hex')).map((r) => r.value));
     expect(new Set(values).size).toBe(600);
     expect(readAheadBytes()).toBe(0);
+  });
+
+  it('cuts a range to a smaller limit as a plain read would, and reads afresh for a larger one', async () => {
+    const log = await openLog();
+    await fill(log, 80, 'l-');
+    // Limits in batches: the same, smaller, larger, below one batch (one batch regardless), odd sizes.
+    const steps = [3, 3, 2, 3, 4.5, 1, 0.5, 3, 2.5, 3, 1.2];
+    const limits = (n: number): number => Math.floor(batchBytes * steps[n % steps.length]!);
+    const plain = await consume(log, 0n, {}, limits);
+    expect(await consume(log, 0n, catchUp, limits)).toEqual(plain);
+    expect(await consume(log, 0n, { ...catchUp, minOneBatch: false }, limits)).toEqual(await consume(log, 0n, { minOneBatch: false }, limits));
+    expect(readAheadBytes()).toBe(0);
+  });
+
+  it('serves several consumers catching up on one partition at once, each exactly what plain reads serve', async () => {
+    const log = await openLog();
+    await fill(log, 90, 'm-');
+    const expected = await consume(log, 0n, {});
+    const consumers = [0n, 300n, 600n, 150n].map((offset) => ({ offset, reads: [] as string[] }));
+    for (let active = consumers; active.length > 0; active = active.filter((c) => c.offset < log.logEndOffset)) {
+      for (const c of active) {
+        const read = await log.read(c.offset, limit, catchUp);
+        c.reads.push(read.records.toString('hex'));
+        c.offset = decodeRecords(read.records).at(-1)!.offset + 1n;
+        read.release?.();
+      }
+    }
+    const plainFrom = async (offset: bigint): Promise<string> => (await consume(log, offset, {})).join('');
+    for (const [i, from] of [0n, 300n, 600n, 150n].entries()) expect(consumers[i]!.reads.join('')).toBe(await plainFrom(from));
+    expect(consumers[0]!.reads.join('')).toBe(expected.join(''));
   });
 
   it('never serves a range read before a truncation: the rewritten records come back', async () => {
