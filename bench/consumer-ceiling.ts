@@ -1,30 +1,38 @@
-// How fast can Kafka's ConsumerPerformance consume on this machine when the broker costs nothing?
-// The issue's consume target (≥ 1.5x Apache Kafka with Kafka's perf tool) assumes the broker is what
-// limits the tool. This measures the tool's ceiling: a proxy in front of Gödel records every Fetch
-// response of one ConsumerPerformance run, then answers the same fetches of later runs from memory
-// (one write per response: no disk, no index, no CRC check, no thread pool), while every other
-// request goes on to Gödel. In the same run: Apache Kafka and Gödel, each consumed directly.
+// How fast can a consumer consume on this machine when the broker costs nothing? The issue's
+// consume target (≥ 1.5x Apache Kafka) assumes the broker is what limits the consumer. This
+// measures each consumer's ceiling: a proxy in front of Gödel records every Fetch response of one
+// run and then answers the same fetches of later runs from memory (one write per response: no
+// disk, index, CRC check or thread pool), while every other request goes on to Gödel. In the same
+// run, Apache Kafka and Gödel are each consumed directly. Consumers: Kafka's ConsumerPerformance
+// (the tool the target is measured with) by default, or any of the suite's three for the Kafka
+// protocol (kafka-perf, kcat, godel-client), with the suite's settings. The proxy is a Node process
+// writing each response with one writev: for kcat and Gödel's client it was no faster than Gödel
+// itself (bench/RESULTS.md), so it bounds only what it beats.
 //
-//   node --import tsx bench/consumer-ceiling.ts [--records N] [--rounds R] [--record-bytes B]
+//   npm run bench:consumer-ceiling -- [--records N] [--rounds R] [--record-bytes B] [--consumers kafka-perf,kcat,godel-client]
+//   npm run bench:consumer-ceiling -- --quick     # 2 M records, one round: a smoke run
 //
 // Needs what the suite needs (bash scripts/install-bench-deps.sh; Kafka's jars in the cache).
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { exec, freePort } from './suite/exec.js';
-import { consumerPerformanceArgs, kafkaPerfGenerator, parseConsumerPerformance } from './suite/generators/kafka-perf.js';
-import { kafkaDist } from './suite/kafka-dist.js';
+import { freePort } from './suite/exec.js';
+import { godelClientGenerator } from './suite/generators/godel-client.js';
+import { kafkaPerfGenerator } from './suite/generators/kafka-perf.js';
+import { kcatGenerator } from './suite/generators/kcat.js';
 import { godelNativeSystem } from './suite/systems/godel.js';
 import { kafkaSystem } from './suite/systems/kafka.js';
-import type { RunningSystem, SystemDefinition, SystemStartOptions, Workload } from './suite/types.js';
+import type { LoadGenerator, RunningSystem, SystemDefinition, SystemStartOptions, Workload } from './suite/types.js';
 
+/** The suite's consumers: Kafka's perf tool, kcat (librdkafka) and Gödel's client. */
+const KNOWN_CONSUMERS: readonly LoadGenerator[] = [kafkaPerfGenerator, kcatGenerator, godelClientGenerator];
 const FETCH = 1;
 /** Fetch requests use flexible headers (with tagged fields) from version 12. */
 const FETCH_FLEXIBLE_FROM = 12;
 
 function usage(message: string): never {
-  console.error(`consumer-ceiling: ${message}\nusage: node --import tsx bench/consumer-ceiling.ts [--records N] [--rounds R] [--record-bytes B]`);
+  console.error(`consumer-ceiling: ${message}\nusage: npm run bench:consumer-ceiling -- [--quick] [--records N] [--rounds R] [--record-bytes B] [--consumers id,...]`);
   process.exit(2);
 }
 
@@ -174,18 +182,24 @@ class FetchReplayProxy {
   }
 }
 
-interface Run {
-  records: number;
-  seconds: number;
-  consumerCpuSeconds: number;
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let records = 10_000_000;
   let rounds = 3;
   let recordBytes = 100;
+  let consumers: LoadGenerator[] = [kafkaPerfGenerator];
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--quick') {
+      records = 2_000_000;
+      rounds = 1;
+      continue;
+    }
+    if (argv[i] === '--consumers') {
+      const ids = (argv[++i] ?? '').split(',').filter(Boolean);
+      consumers = ids.map((id) => KNOWN_CONSUMERS.find((g) => g.id === id) ?? usage(`unknown consumer ${id} (known: ${KNOWN_CONSUMERS.map((g) => g.id).join(', ')})`));
+      if (consumers.length === 0) usage('--consumers needs at least one consumer');
+      continue;
+    }
     const value = Number(argv[i + 1]);
     if (!Number.isInteger(value) || value < 1) usage(`${argv[i]} needs a positive integer`);
     if (argv[i] === '--records') records = value;
@@ -196,61 +210,67 @@ async function main(): Promise<void> {
   }
   const cacheDir = process.env.GODEL_BENCH_CACHE ?? path.join(os.homedir(), '.cache', 'godel-bench');
   const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  const dist = await kafkaDist(cacheDir, log);
-  const java = ['-Xmx512M', '-cp', dist.classpath, ...dist.jvmOptions];
   const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'godel-ceiling-'));
   const fill: Workload = { name: 'fill', kind: 'produce', recordBytes, partitions: 1, acks: '1', durable: false, records };
-  let groups = 0;
+  const consume: Workload = { name: 'consume', kind: 'consume', recordBytes, partitions: 1, acks: '1', durable: false, records };
+  /** Where each consumer's rates go, by target. */
+  const rates = new Map<string, number[]>();
+  const targets = ['Apache Kafka', 'Gödel', 'fetches answered from memory'] as const;
 
-  /** One ConsumerPerformance run from the beginning of `topic`, with the tool's CPU seconds. */
-  async function consume(address: string): Promise<Run> {
-    const r = await exec('/usr/bin/time', ['-f', 'cpu %U %S', 'java', ...java, ...consumerPerformanceArgs(address, 'data', records, `ceiling-${++groups}`)], { timeoutMs: 600_000 });
-    const { records: read, fetchMs } = parseConsumerPerformance(r);
-    if (read < records) throw new Error(`ConsumerPerformance read ${read} of ${records} records`);
-    const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
-    return { records: read, seconds: fetchMs / 1000, consumerCpuSeconds: cpu === null ? NaN : Number(cpu[1]) + Number(cpu[2]) };
-  }
-
-  async function withSystem<T>(def: SystemDefinition, dataDir: string, settings: string[], body: (s: RunningSystem, opts: SystemStartOptions) => Promise<T>): Promise<T> {
+  async function withSystem(def: SystemDefinition, dataDir: string, settings: string[], body: (s: RunningSystem, opts: SystemStartOptions) => Promise<void>): Promise<void> {
     const opts: SystemStartOptions = { dataDir, durable: false, cacheDir, log, settings };
     await fs.mkdir(dataDir, { recursive: true });
     const system = await def.start(opts);
     try {
-      return await body(system, opts);
+      await body(system, opts);
     } finally {
       await system.stop();
     }
   }
 
-  const results: Record<string, Run[]> = { kafka: [], godel: [], ceiling: [] };
-  const show = (label: string, run: Run): void =>
-    log(`${label}: ${(run.records / run.seconds / 1e6).toFixed(2)} M records/s (${run.seconds.toFixed(2)} s), tool CPU ${run.consumerCpuSeconds.toFixed(1)} s`);
+  /** `rounds` runs of every consumer against `system`, interleaved (ABC, CBA, ...). */
+  async function measure(target: (typeof targets)[number], system: RunningSystem, opts: SystemStartOptions, after?: () => void): Promise<void> {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? consumers : [...consumers].reverse();
+      for (const generator of order) {
+        const r = await generator.run(system, consume, 'data', opts);
+        const key = `${generator.id}|${target}`;
+        rates.set(key, [...(rates.get(key) ?? []), r.recordsPerSecond]);
+        log(`${target}, ${generator.id}: ${(r.recordsPerSecond / 1e6).toFixed(2)} M records/s`);
+        after?.();
+      }
+    }
+  }
+
   try {
     await withSystem(kafkaSystem, path.join(parent, 'kafka'), [], async (kafka, opts) => {
       await kafka.createTopic('data', 1);
       await kafkaPerfGenerator.run(kafka, fill, 'data', opts);
-      for (let i = 0; i < rounds; i++) show('kafka', (results.kafka![i] = await consume(kafka.address)));
+      await measure('Apache Kafka', kafka, opts);
     });
     const godelDir = path.join(parent, 'godel');
     await withSystem(godelNativeSystem, godelDir, [], async (godel, opts) => {
       await godel.createTopic('data', 1);
       await kafkaPerfGenerator.run(godel, fill, 'data', opts);
-      for (let i = 0; i < rounds; i++) show('godel', (results.godel![i] = await consume(godel.address)));
+      await measure('Gödel', godel, opts);
     });
     // The same log again, with clients told to connect to the proxy.
     const proxyPort = await freePort();
-    await withSystem(godelNativeSystem, godelDir, [`advertised.listeners=PLAINTEXT://127.0.0.1:${proxyPort}`], async (godel) => {
+    await withSystem(godelNativeSystem, godelDir, [`advertised.listeners=PLAINTEXT://127.0.0.1:${proxyPort}`], async (godel, opts) => {
       const proxy = new FetchReplayProxy(Number(godel.address.split(':')[1]));
       await proxy.listen(proxyPort);
+      const viaProxy: RunningSystem = { ...godel, address: `127.0.0.1:${proxyPort}` };
       try {
-        show('through the proxy, recording', await consume(`127.0.0.1:${proxyPort}`));
-        proxy.mode = 'replay';
-        for (let i = 0; i < rounds; i++) {
-          const hits = proxy.hits;
-          const misses = proxy.misses;
-          show('fetches answered from memory', (results.ceiling![i] = await consume(`127.0.0.1:${proxyPort}`)));
-          log(`  fetches answered from memory ${proxy.hits - hits}, passed to the broker ${proxy.misses - misses}`);
+        for (const generator of consumers) {
+          const r = await generator.run(viaProxy, consume, 'data', opts);
+          log(`recording through the proxy, ${generator.id}: ${(r.recordsPerSecond / 1e6).toFixed(2)} M records/s`);
         }
+        proxy.mode = 'replay';
+        let { hits, misses } = proxy;
+        await measure('fetches answered from memory', viaProxy, opts, () => {
+          log(`  fetches answered from memory ${proxy.hits - hits}, passed on to the broker ${proxy.misses - misses}`);
+          ({ hits, misses } = proxy);
+        });
       } finally {
         await proxy.close();
       }
@@ -258,17 +278,20 @@ async function main(): Promise<void> {
   } finally {
     await fs.rm(parent, { recursive: true, force: true });
   }
-  const median = (runs: Run[]): number => {
-    const rates = runs.map((r) => r.records / r.seconds).sort((a, b) => a - b);
-    return rates[Math.floor(rates.length / 2)]!;
-  };
-  const kafka = median(results.kafka!);
-  console.log(`\n| consumed by ConsumerPerformance, ${records.toLocaleString('en-US')} records of ${recordBytes} B | median records/s | runs | vs Kafka |`);
-  console.log('| --- | ---: | --- | ---: |');
-  for (const [label, key] of [['Apache Kafka', 'kafka'], ['Gödel', 'godel'], ['fetches answered from memory (ceiling)', 'ceiling']] as const) {
-    const runs = results[key]!;
-    const m = median(runs);
-    console.log(`| ${label} | ${Math.round(m).toLocaleString('en-US')} | ${runs.map((r) => `${(r.records / r.seconds / 1e6).toFixed(2)} M`).join(', ')} | ${(m / kafka).toFixed(2)}x |`);
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const M = (v: number): string => `${(v / 1e6).toFixed(2)} M`;
+  console.log(`\n${records.toLocaleString('en-US')} records of ${recordBytes} B, one partition; records/s, median (min–max) of ${rounds}; ratio over Kafka with the same consumer\n`);
+  console.log(`| consumer | ${targets.join(' | ')} |`);
+  console.log(`| --- | ${targets.map(() => '---:').join(' | ')} |`);
+  for (const generator of consumers) {
+    const kafka = median(rates.get(`${generator.id}|Apache Kafka`) ?? [NaN]);
+    const cells = targets.map((t) => {
+      const values = rates.get(`${generator.id}|${t}`) ?? [NaN];
+      const m = median(values);
+      const spread = `${M(Math.min(...values))}–${M(Math.max(...values))}`;
+      return `${M(m)} (${spread})${t === 'Apache Kafka' ? '' : `, ${(m / kafka).toFixed(2)}x`}`;
+    });
+    console.log(`| ${generator.id} | ${cells.join(' | ')} |`);
   }
 }
 

@@ -27,7 +27,7 @@ function result(records: number, recordBytes: number, seconds: number): LoadResu
 }
 
 /** ConsumerPerformance's arguments (after the JVM's): read `records` records of `topic` in group `group`. */
-export function consumerPerformanceArgs(address: string, topic: string, records: number, group: string): string[] {
+function consumerPerformanceArgs(address: string, topic: string, records: number, group: string): string[] {
   return [
     'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', address, '--topic', topic,
     '--messages', String(records), '--group', group, '--timeout', '20000',
@@ -35,7 +35,7 @@ export function consumerPerformanceArgs(address: string, topic: string, records:
 }
 
 /** Records read and the fetch time (total minus the rebalance) from ConsumerPerformance's CSV line. */
-export function parseConsumerPerformance(r: ExecResult): { records: number; fetchMs: number } {
+function parseConsumerPerformance(r: ExecResult): { records: number; fetchMs: number } {
   // header: start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
   //         rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
   const lines = r.stdout.trim().split('\n');

@@ -1,0 +1,110 @@
+// How long a broker takes to answer a catching-up consumer's fetches: one connection fetches a
+// partition from offset 0 in 1 MiB fetches, one at a time, and after each answer "processes" it
+// for --think-ms without using the CPU (a timer), as a consumer working on its records on another
+// core would; the next fetch starts where the answer ended. Prints the fetch latency (request
+// written to response decoded) at p50/p90/p99 and the mean, per address. With several addresses
+// the passes alternate between them (A B B A ...), so each broker sees the same machine.
+//
+//   node --import tsx bench/fetch-latency.ts --address 127.0.0.1:19101,127.0.0.1:19102 \
+//     --topic data [--fetches 300] [--think-ms 2] [--passes 4]
+//
+// bench/ab-consume.sh runs it against two broker builds (CONSUMER=fetch-latency).
+import { Connection } from '../ts/client/connection.js';
+import { baseOffsetOf, batchSize, lastOffsetDeltaOf } from '../ts/storage/record-batch.js';
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+const FETCH_BYTES = 1024 * 1024;
+
+function usage(message: string): never {
+  console.error(`fetch-latency: ${message}\nusage: node --import tsx bench/fetch-latency.ts --address host:port[,host:port] --topic T [--fetches N] [--think-ms MS] [--passes N]`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): { addresses: string[]; topic: string; fetches: number; thinkMs: number; passes: number } {
+  let addresses: string[] = [];
+  let topic = '';
+  let fetches = 300;
+  let thinkMs = 2;
+  let passes = 4;
+  for (let i = 0; i < argv.length; i += 2) {
+    const value = argv[i + 1] ?? usage(`${argv[i]} needs a value`);
+    const count = (): number => {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < 0) usage(`${argv[i]} needs a number ≥ 0`);
+      return n;
+    };
+    if (argv[i] === '--address') addresses = value.split(',').filter(Boolean);
+    else if (argv[i] === '--topic') topic = value;
+    else if (argv[i] === '--fetches') fetches = Math.max(1, Math.floor(count()));
+    else if (argv[i] === '--think-ms') thinkMs = count();
+    else if (argv[i] === '--passes') passes = Math.max(1, Math.floor(count()));
+    else usage(`unknown argument ${argv[i]}`);
+  }
+  if (addresses.length === 0 || topic === '') usage('--address and --topic are required');
+  return { addresses, topic, fetches, thinkMs, passes };
+}
+
+/** The offset after the last whole batch in `records` (null when it holds none). */
+function nextOffset(records: Buffer): bigint | null {
+  let next: bigint | null = null;
+  for (let pos = 0; pos + 61 <= records.length; pos += batchSize(records, pos)) {
+    if (pos + batchSize(records, pos) > records.length) break;
+    next = baseOffsetOf(records, pos) + BigInt(lastOffsetDeltaOf(records, pos)) + 1n;
+  }
+  return next;
+}
+
+/** One pass: `fetches` fetches from offset 0; the latency of each in ms. */
+async function pass(address: string, topic: string, fetches: number, thinkMs: number): Promise<number[]> {
+  const at = address.lastIndexOf(':');
+  const connection = new Connection({ host: address.slice(0, at), port: Number(address.slice(at + 1)), clientId: 'fetch-latency' });
+  const latencies: number[] = [];
+  try {
+    let offset = 0n;
+    for (let i = 0; i < fetches; i++) {
+      const t0 = performance.now();
+      const body = await connection.request(1, () => ({
+        clusterId: null, replicaId: -1, replicaState: { replicaId: -1, replicaEpoch: -1n },
+        maxWaitMs: 500, minBytes: 1, maxBytes: FETCH_BYTES, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic, topicId: ZERO_UUID, partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: FETCH_BYTES, replicaDirectoryId: ZERO_UUID }] }],
+        forgottenTopicsData: [], rackId: '',
+      }));
+      latencies.push(performance.now() - t0);
+      const data = body.responses[0]?.partitions[0];
+      if (data === undefined || data.errorCode !== 0) throw new Error(`fetch at ${offset} from ${address} failed: error ${data?.errorCode}`);
+      const next = data.records === null ? null : nextOffset(data.records);
+      if (next === null) break;
+      offset = next;
+      if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs));
+    }
+  } finally {
+    await connection.close();
+  }
+  return latencies;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const { addresses, topic, fetches, thinkMs, passes } = parseArgs(process.argv.slice(2));
+  const all = new Map<string, number[]>(addresses.map((a) => [a, []]));
+  for (let p = 0; p < passes; p++) {
+    const order = p % 2 === 0 ? addresses : [...addresses].reverse();
+    for (const address of order) {
+      const latencies = await pass(address, topic, fetches, thinkMs);
+      // The first fetches of a pass warm the connection and the broker's code: not counted.
+      all.get(address)!.push(...latencies.slice(10));
+    }
+  }
+  console.log(`| address | fetches | p50 ms | p90 ms | p99 ms | mean ms |`);
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const [address, latencies] of all) {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+    console.log(`| ${address} | ${sorted.length} | ${percentile(sorted, 50).toFixed(2)} | ${percentile(sorted, 90).toFixed(2)} | ${percentile(sorted, 99).toFixed(2)} | ${mean.toFixed(2)} |`);
+  }
+}
+
+await main();
