@@ -57,17 +57,6 @@ export const TAIL_CACHE_BYTES_MAX = 64 * 1024 * 1024;
 /** …and only while a fetch read the partition's tail within this time. */
 export const TAIL_CACHE_IDLE_MS = 5000;
 /**
- * Read-ahead (storage/read-ahead.ts): a fetch that reads at least this share of its limit from
- * disk starts reading the next range, which the consumer's next fetch most likely asks for…
- */
-export const READ_AHEAD_MIN_FILL = 0.5;
-/** …at most this many ranges per partition (consumers reading it at different places)… */
-export const READ_AHEAD_SLOTS_PER_PARTITION = 2;
-/** …at most this many bytes held in all… */
-export const READ_AHEAD_BYTES_MAX = 32 * 1024 * 1024;
-/** …and a range nobody fetched within this time is dropped. */
-export const READ_AHEAD_IDLE_MS = 10_000;
-/**
  * Room a `godel serve` process leaves its JS heap to grow into before V8 starts a full GC (see
  * heap-growth.ts): V8 sizes that room from the live heap, and a broker's live heap is
  * small (about 10 MB), so without this it ran several full GCs a second under steady load.

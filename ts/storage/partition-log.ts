@@ -10,7 +10,6 @@ import { GodelError, type GodelErrorCode } from '../errors.js';
 import {
   PARTITION_APPEND_BYTES_QUEUED_MAX,
   PARTITION_APPENDS_QUEUED_MAX,
-  READ_AHEAD_MIN_FILL,
   READ_BYTES_MAX,
   READ_SEGMENTS_MAX,
   WRITEV_BUFFERS_MAX,
@@ -47,7 +46,6 @@ import { ProducerStateManager, type BatchRecord } from './producer-state-manager
 import { forEachRecord, newRecordView } from './records.js';
 import { planRetention, type RetentionReason } from './retention.js';
 import { swapSegmentFiles } from './segment-swap.js';
-import { ReadAhead, type ReadAheadRange } from './read-ahead.js';
 import { releaseReadBuffer } from './read-buffer-pool.js';
 import { TailCache } from './tail-cache.js';
 
@@ -92,11 +90,6 @@ export interface ReadOptions {
    * only for the first partition with data (KIP-74), so the response stays within its limit.
    */
   minOneBatch?: boolean;
-  /**
-   * A consumer's fetch (default false): take the range read ahead for it, and after a well-filled
-   * read from disk start reading the next range (read-ahead.ts).
-   */
-  readAhead?: boolean;
 }
 
 /** A producer batch checked at append time, completed when its write succeeds or fails. */
@@ -161,10 +154,6 @@ export class PartitionLog {
   onAppend: (() => void) | undefined;
   /** The newest batches of the active segment, for fetches at the tail (tail-cache.ts). */
   private readonly tail: TailCache;
-  /** Ranges read ahead for consumers catching up from disk (read-ahead.ts). */
-  private readonly readAhead: ReadAhead;
-  /** Bumped by whatever changes what a position or offset holds: no range read before is served. */
-  private readGeneration = 0;
   readonly producerState: ProducerStateManager;
 
   constructor(options: PartitionLogOptions) {
@@ -181,7 +170,6 @@ export class PartitionLog {
     this.lastFlushMs = this.clock.nowMs();
     this.producerState = new ProducerStateManager(this.dir);
     this.tail = new TailCache(() => this.clock.nowMs());
-    this.readAhead = new ReadAhead(() => this.clock.nowMs());
   }
 
   get logStartOffset(): bigint {
@@ -558,7 +546,6 @@ export class PartitionLog {
     if (this.offline !== null) return;
     this.offline = cause instanceof Error ? cause : new Error(String(cause));
     this.logger.error({ log: this.describe(), err: String(cause) }, `${what}; the log is offline and refuses appends and reads`);
-    this.invalidateReads();
     this.failQueued(new GodelError('LOG_OFFLINE', `${this.describe()} is offline: ${what}`));
   }
 
@@ -677,20 +664,8 @@ export class PartitionLog {
     const limit = Math.max(1, Math.min(maxBytes, READ_BYTES_MAX));
     if (fetchOffset >= logEndOffset) this.tail.noteTailReader();
     if (fetchOffset >= maxOffset) return empty;
-    const minOneBatch = options.minOneBatch ?? true;
-    const cached = this.tail.read(fetchOffset, limit, maxOffset, minOneBatch);
+    const cached = this.tail.read(fetchOffset, limit, maxOffset, options.minOneBatch ?? true);
     if (cached !== null) return { records: cached.records, logStartOffset: this._logStartOffset, logEndOffset, release: cached.release };
-    const generation = this.readGeneration;
-    const ahead = options.readAhead === true ? this.readAhead.take(fetchOffset, limit, generation) : null;
-    if (ahead !== null) {
-      const range = await ahead;
-      const records = range !== null && this.readGeneration === generation ? servable(range.records, limit, maxOffset, minOneBatch) : null;
-      if (records !== null) {
-        this.startReadAhead(records, limit, maxOffset, generation);
-        return { records, logStartOffset: this._logStartOffset, logEndOffset, release: range!.release };
-      }
-      range?.release();
-    }
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       if (segment.baseOffset >= maxOffset) break;
@@ -711,49 +686,9 @@ export class PartitionLog {
           records = more;
         }
       }
-      if (options.readAhead === true && read.corruption === null && release !== null) this.startReadAhead(records, limit, maxOffset, generation);
       return { records, logStartOffset: this._logStartOffset, logEndOffset, release };
     }
     return empty;
-  }
-
-  /**
-   * After a well-filled read from disk ending before `maxOffset`, reads the range a consumer asks
-   * for next (from the end of `records`, same limit) in the background.
-   */
-  private startReadAhead(records: Buffer, limit: number, maxOffset: bigint, generation: number): void {
-    if (records.length < limit * READ_AHEAD_MIN_FILL) return;
-    const next = lastBatchEnd(records);
-    if (next >= maxOffset) return;
-    this.readAhead.start(next, limit, generation, () => this.readRange(next, limit, maxOffset, generation).catch(() => null));
-  }
-
-  /**
-   * Whole batches from `fetchOffset` in the one segment holding them, for read-ahead: null when
-   * anything is unusual (no batch, a corrupt one, only batches before the offset, the log
-   * changed): the fetch then reads as usual and reports what it finds.
-   */
-  private async readRange(fetchOffset: bigint, limit: number, maxOffset: bigint, generation: number): Promise<ReadAheadRange | null> {
-    if (this.refusal() !== null || this.readGeneration !== generation) return null;
-    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
-      const segment = this.segments[i]!;
-      if (segment.baseOffset >= maxOffset) return null;
-      const read = await segment.read(fetchOffset, limit, maxOffset, true);
-      if (read === null) continue;
-      const records = read.buf.subarray(read.start, read.end);
-      if (read.corruption !== null || !hasRecordsFrom(records, fetchOffset) || this.readGeneration !== generation) {
-        releaseReadBuffer(read.buf);
-        return null;
-      }
-      return { records, release: () => releaseReadBuffer(read.buf) };
-    }
-    return null;
-  }
-
-  /** Truncation, retention, compaction or close changed the segments: drop what was read ahead. */
-  private invalidateReads(): void {
-    this.readGeneration++;
-    this.readAhead.clear();
   }
 
   /**
@@ -872,7 +807,6 @@ export class PartitionLog {
       if (offset < this._logStartOffset) throw new GodelError('OFFSET_OUT_OF_RANGE', `cannot truncate ${this.describe()} below its log start ${this._logStartOffset}`);
       const keep = this.segmentIndexFor(offset);
       this.tail.clear();
-      this.invalidateReads();
       const removed = this.segments.splice(keep + 1);
       // If the target falls on a segment's base offset, that segment empties but stays active.
       try {
@@ -883,9 +817,6 @@ export class PartitionLog {
       } catch (err) {
         this.takeOffline('truncation failed', err);
         throw storageError(this, 'truncation failed', err);
-      } finally {
-        // Reads that overlapped the truncation may have seen either side of it.
-        this.invalidateReads();
       }
     });
   }
@@ -918,7 +849,6 @@ export class PartitionLog {
       );
       if (plan.count === 0) return 0;
       const removed = this.segments.splice(0, plan.count);
-      this.invalidateReads();
       const newStart = this.segments[0]!.baseOffset;
       if (newStart > this._logStartOffset) this._logStartOffset = newStart;
       this.logRetention(removed, plan.reason);
@@ -996,7 +926,6 @@ export class PartitionLog {
           fresh.push((await LogSegment.open(this.engine, this.dir, base, this.segmentSettings(), false)).segment);
         }
         this.segments.splice(at, old.length, ...fresh);
-        this.invalidateReads();
         await this.deleteRenamed([...old], renamed, this.config.fileDeleteDelayMs);
       } catch (err) {
         this.takeOffline('swapping in cleaned segments failed', err);
@@ -1023,7 +952,6 @@ export class PartitionLog {
     while (this.draining || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     this.closed = true;
     this.tail.clear();
-    this.invalidateReads();
     await this.mutex.runExclusive(async () => {
       for (const [timer, finish] of this.delayedDeletes) {
         clearTimeout(timer);
@@ -1052,7 +980,6 @@ export class PartitionLog {
     if (!this.closed) {
       this.closed = true;
       this.tail.clear();
-      this.invalidateReads();
       this.failQueued(new GodelError('CLOSED', `${this.describe()} was deleted`));
       await this.mutex.runExclusive(async () => {
         for (const timer of this.delayedDeletes.keys()) clearTimeout(timer);
@@ -1074,21 +1001,6 @@ function hasRecordsFrom(buf: Buffer, offset: bigint): boolean {
     if (recordsCountOf(buf, pos) > 0 && !isControlBatch(buf, pos) && baseOffsetOf(buf, pos) >= offset) return true;
   }
   return false;
-}
-
-/**
- * A range read ahead, cut to what a read would answer now: whole batches within `limit` (the first
- * one regardless when `minOneBatch`), none at or past `maxOffset`. Null when nothing is left: the
- * caller reads afresh.
- */
-function servable(records: Buffer, limit: number, maxOffset: bigint, minOneBatch: boolean): Buffer | null {
-  let end = 0;
-  while (end < records.length && baseOffsetOf(records, end) < maxOffset) {
-    const size = batchSize(records, end);
-    if (end + size > limit && !(minOneBatch && end === 0)) break;
-    end += size;
-  }
-  return end === 0 ? null : records.subarray(0, end);
 }
 
 /** The offset after the last batch in `buf` (whole batches, at least one). */

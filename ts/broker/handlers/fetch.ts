@@ -60,7 +60,7 @@ export function fetchHandler(services: BrokerServices): ApiHandler<1> {
           fillOffsets(out, target.log);
           continue;
         }
-        const read = await target.log.read(target.request.fetchOffset, Math.max(limit, 1), { minOneBatch: bytes === 0, readAhead: true });
+        const read = await target.log.read(target.request.fetchOffset, Math.max(limit, 1), { minOneBatch: bytes === 0 });
         out.errorCode = 0;
         out.records = read.records;
         target.release = read.release;
