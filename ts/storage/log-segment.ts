@@ -283,7 +283,7 @@ export class LogSegment {
       position = indexed.position;
       if (indexed.offset < offset && position > 0) position = await this.stepOverEarlierBatch(position, offset, visibleEnd);
     }
-    // First read: from the indexed position, enough to pass the index gap and fill maxBytes.
+    // First read: from there, enough to pass the index gap (none after a read end) and fill maxBytes.
     let length = Math.min(visibleEnd - position, maxBytes + this.settings.indexIntervalBytes + RECORD_BATCH_OVERHEAD);
     // Each round either returns or moves to a later position with the exact length needed, so a
     // handful of rounds always suffice; the bound only guards against a broken invariant.
@@ -311,6 +311,7 @@ export class LogSegment {
     throw new Error(`segment ${this.logPath}: read of offset ${offset} did not converge`);
   }
 
+  /** Remembers where `read` (whose buffer starts at `filePosition`) ended, and the offset next. */
   private noteReadEnd(read: SegmentRead, filePosition: number): void {
     if (read.corruption !== null || read.end === read.start) return;
     let last = read.start;
