@@ -2,7 +2,7 @@
 // NATS JetStream and Redis Streams, each started by the suite on 127.0.0.1, driven by Kafka's perf
 // tools, kcat, Gödel's client and the peers' own clients; a table, JSON and SVG charts in --out.
 //
-//   npm run bench                                  # full run, ~15 minutes
+//   npm run bench                                  # full run, ~19 minutes on 2 cores
 //   npm run bench -- --quick                       # a few minutes
 //   npm run bench -- --smoke --out /tmp/x          # seconds per system: proves the parts work
 //   npm run bench -- --only godel-native,kafka --workloads produce-100B,latency --repeat 5

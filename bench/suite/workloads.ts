@@ -1,5 +1,5 @@
 // The workload matrix and which (system, generator) pairs run each workload, for the three modes:
-//   full  (`npm run bench`, ~15 min on 2 quiet cores): every workload on Gödel (native) and Kafka
+//   full  (`npm run bench`, ~19 min on 2 quiet cores): every workload on Gödel (native) and Kafka
 //         with Kafka's perf tools (6 partitions for 100 B produce only: the pairs that cost the
 //         most minutes for the least news are left out); kcat and Gödel's client on the headline
 //         workloads only (100 B produce/consume, latency); the fallback engine on what its
@@ -48,7 +48,7 @@ export interface Plan {
 /**
  * NATS and Redis run at most PEER_RECORDS_MAX records per workload: at their rates (0.1–0.4 M
  * records/s) that is already a few seconds (their clients need no JIT warm-up), and 10 M would add
- * ten minutes to the suite. (1 M until run 9; halved to keep the suite near its 15 minutes.)
+ * ten minutes to the suite. (1 M until run 9; halved to bring the suite nearer its 15 minutes.)
  */
 const PEER_RECORDS_MAX = 500_000;
 const sameSize = (w: Workload): Workload => w;
