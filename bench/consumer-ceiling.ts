@@ -5,11 +5,12 @@
 // disk, index, CRC check or thread pool), while every other request goes on to Gödel. In the same
 // run, Apache Kafka and Gödel are each consumed directly. Consumers: Kafka's ConsumerPerformance
 // (the tool the target is measured with) by default, or any of the suite's three for the Kafka
-// protocol (kafka-perf, kcat, godel-client), with the suite's settings. The proxy is a Node process
+// protocol (kafka-perf, kcat, godel-client) or a bare fetch loop that decodes nothing (fetch-loop),
+// with the suite's settings. The proxy is a Node process
 // writing each response with one writev: for kcat and Gödel's client it was no faster than Gödel
 // itself (bench/RESULTS.md), so it bounds only what it beats.
 //
-//   npm run bench:consumer-ceiling -- [--records N] [--rounds R] [--record-bytes B] [--consumers kafka-perf,kcat,godel-client]
+//   npm run bench:consumer-ceiling -- [--records N] [--rounds R] [--record-bytes B] [--consumers kafka-perf,kcat,godel-client,fetch-loop]
 //   npm run bench:consumer-ceiling -- --quick     # 2 M records, one round: a smoke run
 //
 // Needs what the suite needs (bash scripts/install-bench-deps.sh; Kafka's jars in the cache).
@@ -17,16 +18,39 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './suite/exec.js';
+import { fileURLToPath } from 'node:url';
+import { exec, freePort } from './suite/exec.js';
 import { godelClientGenerator } from './suite/generators/godel-client.js';
 import { kafkaPerfGenerator } from './suite/generators/kafka-perf.js';
 import { kcatGenerator } from './suite/generators/kcat.js';
 import { godelNativeSystem } from './suite/systems/godel.js';
 import { kafkaSystem } from './suite/systems/kafka.js';
-import type { LoadGenerator, RunningSystem, SystemDefinition, SystemStartOptions, Workload } from './suite/types.js';
+import type { LoadGenerator, LoadResult, RunningSystem, SystemDefinition, SystemStartOptions, Workload } from './suite/types.js';
 
-/** The suite's consumers: Kafka's perf tool, kcat (librdkafka) and Gödel's client. */
-const KNOWN_CONSUMERS: readonly LoadGenerator[] = [kafkaPerfGenerator, kcatGenerator, godelClientGenerator];
+const FETCH_LATENCY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fetch-latency.ts');
+
+/**
+ * A bare fetch loop (bench/fetch-latency.ts in a process of its own): one Fetch after another
+ * from offset 0 to the high watermark, no record decoded; the consumer that asks least of itself,
+ * so the broker's answers weigh the most.
+ */
+const fetchLoopGenerator: LoadGenerator = {
+  id: 'fetch-loop',
+  supports: () => true,
+  async run(system: RunningSystem, workload: Workload, topic: string): Promise<LoadResult> {
+    const r = await exec(process.execPath, [
+      '--import', 'tsx', FETCH_LATENCY, '--address', system.address, '--topic', topic, '--fetches', '100000000', '--think-ms', '0', '--json',
+    ], { timeoutMs: 600_000 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.code !== 0 || !line.startsWith('{')) throw new Error(`fetch-latency failed (${r.code}): ${(r.stdout + r.stderr).slice(-1500)}`);
+    const { records, seconds } = JSON.parse(line) as { records: number; seconds: number };
+    if (records < workload.records) throw new Error(`fetch-latency read ${records} of ${workload.records} records`);
+    return { records, bytes: records * workload.recordBytes, seconds, recordsPerSecond: records / seconds, mbPerSecond: (records * workload.recordBytes) / 1e6 / seconds };
+  },
+};
+
+/** The suite's consumers (Kafka's perf tool, kcat, Gödel's client) and the bare fetch loop. */
+const KNOWN_CONSUMERS: readonly LoadGenerator[] = [kafkaPerfGenerator, kcatGenerator, godelClientGenerator, fetchLoopGenerator];
 const FETCH = 1;
 /** Fetch requests use flexible headers (with tagged fields) from version 12. */
 const FETCH_FLEXIBLE_FROM = 12;

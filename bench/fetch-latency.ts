@@ -3,10 +3,12 @@
 // for --think-ms without using the CPU (a timer), as a consumer working on its records on another
 // core would; the next fetch starts where the answer ended. Prints the fetch latency (request
 // written to response decoded) at p50/p90/p99 and the mean, per address. With several addresses
-// the passes alternate between them (A B B A ...), so each broker sees the same machine.
+// the passes alternate between them (A B B A ...), so each broker sees the same machine. A pass
+// ends after --fetches fetches or at the high watermark. --json prints one pass's result as the
+// suite's generators do (records/s over the whole pass), for bench/consumer-ceiling.ts.
 //
 //   node --import tsx bench/fetch-latency.ts --address 127.0.0.1:19101,127.0.0.1:19102 \
-//     --topic data [--fetches 300] [--think-ms 2] [--passes 4]
+//     --topic data [--fetches 300] [--think-ms 2] [--passes 4] [--json]
 //
 // bench/ab-consume.sh runs it against two broker builds (CONSUMER=fetch-latency).
 import { Connection } from '../ts/client/connection.js';
@@ -20,13 +22,19 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { addresses: string[]; topic: string; fetches: number; thinkMs: number; passes: number } {
+function parseArgs(argv: string[]): { addresses: string[]; topic: string; fetches: number; thinkMs: number; passes: number; json: boolean } {
   let addresses: string[] = [];
+  let json = false;
   let topic = '';
   let fetches = 300;
   let thinkMs = 2;
   let passes = 4;
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--json') {
+      json = true;
+      i--;
+      continue;
+    }
     const value = argv[i + 1] ?? usage(`${argv[i]} needs a value`);
     const count = (): number => {
       const n = Number(value);
@@ -41,7 +49,7 @@ function parseArgs(argv: string[]): { addresses: string[]; topic: string; fetche
     else usage(`unknown argument ${argv[i]}`);
   }
   if (addresses.length === 0 || topic === '') usage('--address and --topic are required');
-  return { addresses, topic, fetches, thinkMs, passes };
+  return { addresses, topic, fetches, thinkMs, passes, json };
 }
 
 /** The offset after the last whole batch in `records` (null when it holds none). */
@@ -54,13 +62,24 @@ function nextOffset(records: Buffer): bigint | null {
   return next;
 }
 
-/** One pass: `fetches` fetches from offset 0; the latency of each in ms. */
-async function pass(address: string, topic: string, fetches: number, thinkMs: number): Promise<number[]> {
+interface Pass {
+  /** Latency of each fetch, ms. */
+  latencies: number[];
+  /** Records fetched (offsets passed) and the pass's wall time. */
+  records: number;
+  seconds: number;
+}
+
+/** One pass: up to `fetches` fetches from offset 0, stopping at the high watermark. */
+async function pass(address: string, topic: string, fetches: number, thinkMs: number): Promise<Pass> {
   const at = address.lastIndexOf(':');
   const connection = new Connection({ host: address.slice(0, at), port: Number(address.slice(at + 1)), clientId: 'fetch-latency' });
   const latencies: number[] = [];
+  let offset = 0n;
+  let started = 0;
   try {
-    let offset = 0n;
+    await connection.connect();
+    started = performance.now();
     for (let i = 0; i < fetches; i++) {
       const t0 = performance.now();
       const body = await connection.request(1, () => ({
@@ -75,12 +94,13 @@ async function pass(address: string, topic: string, fetches: number, thinkMs: nu
       const next = data.records === null ? null : nextOffset(data.records);
       if (next === null) break;
       offset = next;
+      if (offset >= data.highWatermark) break;
       if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs));
     }
   } finally {
     await connection.close();
   }
-  return latencies;
+  return { latencies, records: Number(offset), seconds: (performance.now() - started) / 1000 };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -88,12 +108,17 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { addresses, topic, fetches, thinkMs, passes } = parseArgs(process.argv.slice(2));
+  const { addresses, topic, fetches, thinkMs, passes, json } = parseArgs(process.argv.slice(2));
+  if (json) {
+    const p = await pass(addresses[0]!, topic, fetches, thinkMs);
+    console.log(JSON.stringify({ records: p.records, seconds: p.seconds, recordsPerSecond: p.records / p.seconds }));
+    return;
+  }
   const all = new Map<string, number[]>(addresses.map((a) => [a, []]));
   for (let p = 0; p < passes; p++) {
     const order = p % 2 === 0 ? addresses : [...addresses].reverse();
     for (const address of order) {
-      const latencies = await pass(address, topic, fetches, thinkMs);
+      const { latencies } = await pass(address, topic, fetches, thinkMs);
       // The first fetches of a pass warm the connection and the broker's code: not counted.
       all.get(address)!.push(...latencies.slice(10));
     }
