@@ -19,6 +19,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeRequestHeader } from '../ts/protocol/headers.js';
+import { Reader } from '../ts/protocol/reader.js';
 import { exec, freePort } from './suite/exec.js';
 import { godelClientGenerator } from './suite/generators/godel-client.js';
 import { kafkaPerfGenerator } from './suite/generators/kafka-perf.js';
@@ -52,8 +54,6 @@ const fetchLoopGenerator: LoadGenerator = {
 /** The suite's consumers (Kafka's perf tool, kcat, Gödel's client) and the bare fetch loop. */
 const KNOWN_CONSUMERS: readonly LoadGenerator[] = [kafkaPerfGenerator, kcatGenerator, godelClientGenerator, fetchLoopGenerator];
 const FETCH = 1;
-/** Fetch requests use flexible headers (with tagged fields) from version 12. */
-const FETCH_FLEXIBLE_FROM = 12;
 
 function usage(message: string): never {
   console.error(`consumer-ceiling: ${message}\nusage: npm run bench:consumer-ceiling -- [--quick] [--records N] [--rounds R] [--record-bytes B] [--consumers id,...]`);
@@ -91,33 +91,11 @@ class FrameReader {
   }
 }
 
-function readUnsignedVarint(buf: Buffer, at: number): [value: number, next: number] {
-  let value = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[at++]!;
-    value |= (b & 0x7f) << shift;
-    if ((b & 0x80) === 0) return [value, at];
-    shift += 7;
-  }
-}
-
 /** A Fetch request's body (after the request header): the same fetch in every run has the same key. */
 function fetchKey(frame: Buffer): string {
-  const version = frame.readInt16BE(6);
-  const clientIdLength = frame.readInt16BE(12);
-  let at = 14 + Math.max(clientIdLength, 0);
-  if (version >= FETCH_FLEXIBLE_FROM) {
-    let tags: number;
-    [tags, at] = readUnsignedVarint(frame, at);
-    for (let i = 0; i < tags; i++) {
-      let size: number;
-      [, at] = readUnsignedVarint(frame, at);
-      [size, at] = readUnsignedVarint(frame, at);
-      at += size;
-    }
-  }
-  return `${version}:${frame.subarray(at).toString('base64')}`;
+  const r = new Reader(frame, 4);
+  const { apiVersion } = decodeRequestHeader(r);
+  return `${apiVersion}:${frame.subarray(r.offset).toString('base64')}`;
 }
 
 interface Slot {

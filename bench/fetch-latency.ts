@@ -11,53 +11,50 @@
 //     --topic data [--fetches 300] [--think-ms 2] [--passes 4] [--json]
 //
 // bench/ab-consume.sh runs it against two broker builds (CONSUMER=fetch-latency).
+import { parseArgs } from 'node:util';
 import { Connection } from '../ts/client/connection.js';
-import { baseOffsetOf, batchSize, lastOffsetDeltaOf } from '../ts/storage/record-batch.js';
+import { ZERO_UUID } from '../ts/protocol/reader.js';
+import { batchSize, lastOffsetOf, RECORD_BATCH_OVERHEAD } from '../ts/storage/record-batch.js';
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const FETCH_BYTES = 1024 * 1024;
 
 function usage(message: string): never {
-  console.error(`fetch-latency: ${message}\nusage: node --import tsx bench/fetch-latency.ts --address host:port[,host:port] --topic T [--fetches N] [--think-ms MS] [--passes N]`);
+  console.error(`fetch-latency: ${message}\nusage: node --import tsx bench/fetch-latency.ts --address host:port[,host:port] --topic T [--fetches N] [--think-ms MS] [--passes N] [--json]`);
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { addresses: string[]; topic: string; fetches: number; thinkMs: number; passes: number; json: boolean } {
-  let addresses: string[] = [];
-  let json = false;
-  let topic = '';
-  let fetches = 300;
-  let thinkMs = 2;
-  let passes = 4;
-  for (let i = 0; i < argv.length; i += 2) {
-    if (argv[i] === '--json') {
-      json = true;
-      i--;
-      continue;
-    }
-    const value = argv[i + 1] ?? usage(`${argv[i]} needs a value`);
-    const count = (): number => {
-      const n = Number(value);
-      if (!Number.isFinite(n) || n < 0) usage(`${argv[i]} needs a number ≥ 0`);
-      return n;
-    };
-    if (argv[i] === '--address') addresses = value.split(',').filter(Boolean);
-    else if (argv[i] === '--topic') topic = value;
-    else if (argv[i] === '--fetches') fetches = Math.max(1, Math.floor(count()));
-    else if (argv[i] === '--think-ms') thinkMs = count();
-    else if (argv[i] === '--passes') passes = Math.max(1, Math.floor(count()));
-    else usage(`unknown argument ${argv[i]}`);
+function options(argv: string[]): { addresses: string[]; topic: string; fetches: number; thinkMs: number; passes: number; json: boolean } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        address: { type: 'string' }, topic: { type: 'string' }, fetches: { type: 'string', default: '300' },
+        'think-ms': { type: 'string', default: '2' }, passes: { type: 'string', default: '4' }, json: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    usage((err as Error).message);
   }
+  const number = (name: string): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < 0) usage(`--${name} needs a number ≥ 0`);
+    return n;
+  };
+  const addresses = String(values.address ?? '').split(',').filter(Boolean);
+  const topic = String(values.topic ?? '');
   if (addresses.length === 0 || topic === '') usage('--address and --topic are required');
-  return { addresses, topic, fetches, thinkMs, passes, json };
+  return {
+    addresses, topic, fetches: Math.max(1, Math.floor(number('fetches'))), thinkMs: number('think-ms'),
+    passes: Math.max(1, Math.floor(number('passes'))), json: values.json === true,
+  };
 }
 
 /** The offset after the last whole batch in `records` (null when it holds none). */
 function nextOffset(records: Buffer): bigint | null {
   let next: bigint | null = null;
-  for (let pos = 0; pos + 61 <= records.length; pos += batchSize(records, pos)) {
-    if (pos + batchSize(records, pos) > records.length) break;
-    next = baseOffsetOf(records, pos) + BigInt(lastOffsetDeltaOf(records, pos)) + 1n;
+  for (let pos = 0; pos + RECORD_BATCH_OVERHEAD <= records.length && pos + batchSize(records, pos) <= records.length; pos += batchSize(records, pos)) {
+    next = lastOffsetOf(records, pos) + 1n;
   }
   return next;
 }
@@ -108,7 +105,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { addresses, topic, fetches, thinkMs, passes, json } = parseArgs(process.argv.slice(2));
+  const { addresses, topic, fetches, thinkMs, passes, json } = options(process.argv.slice(2));
   if (json) {
     const p = await pass(addresses[0]!, topic, fetches, thinkMs);
     console.log(JSON.stringify({ records: p.records, seconds: p.seconds, recordsPerSecond: p.records / p.seconds }));

@@ -16,9 +16,11 @@ import { OffsetIndex } from './offset-index.js';
 import { acquireReadBuffer, releaseReadBuffer } from './read-buffer-pool.js';
 import {
   baseOffsetOf,
+  batchSize,
   hasValidCrc,
   LOG_OVERHEAD,
   lastOffsetDeltaOf,
+  lastOffsetOf,
   maxTimestampOf,
   NO_TIMESTAMP,
   readInt32,
@@ -315,8 +317,8 @@ export class LogSegment {
   private noteReadEnd(read: SegmentRead, filePosition: number): void {
     if (read.corruption !== null || read.end === read.start) return;
     let last = read.start;
-    for (let pos = read.start; pos < read.end; pos += readInt32(read.buf, pos + 8) + LOG_OVERHEAD) last = pos;
-    const offset = baseOffsetOf(read.buf, last) + BigInt(lastOffsetDeltaOf(read.buf, last)) + 1n;
+    for (let pos = read.start; pos < read.end; pos += batchSize(read.buf, pos)) last = pos;
+    const offset = lastOffsetOf(read.buf, last) + 1n;
     const position = filePosition + read.end;
     if (this.readEnds.some((e) => e.offset === offset)) return;
     if (this.readEnds.length >= READ_ENDS_KEPT) this.readEnds.shift();
